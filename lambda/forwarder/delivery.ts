@@ -1,0 +1,126 @@
+/**
+ * One HTTP POST of a message body to one target, and what its result means.
+ *
+ * node:http(s) with a keep-alive Agent rather than fetch: in this runtime fetch loads
+ * undici on first use (about 30-50 ms added to the first delivery of a cold start,
+ * against about 6 ms) and forwards about half as many messages per second over a
+ * kept-alive connection. `npm run bench:forwarder` prints both.
+ */
+import http from "node:http";
+import https from "node:https";
+
+/** What came back from one POST; `classifyDelivery` says what it means. */
+export interface DeliveryAttempt {
+  /** HTTP status, when a status line arrived. */
+  readonly status?: number;
+  /** Node error code (ECONNREFUSED, ENOTFOUND, ECONNRESET, ...) when the exchange broke. */
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** True when the exchange was cut at the timeout. */
+  readonly timedOut: boolean;
+  readonly latencyMs: number;
+}
+
+export type DeliveryOutcome =
+  | "delivered"
+  | "client-error"
+  | "throttled"
+  | "server-error"
+  | "unexpected-status"
+  | "timeout"
+  | "dns-error"
+  | "connection-error";
+
+/**
+ * Kept-alive sockets idle longer than this are closed instead of reused. A Lambda
+ * sandbox is frozen between invocations, so it cannot see a target close an idle
+ * connection; a request written on such a socket fails with ECONNRESET and would fail
+ * (and re-queue) a message for nothing. 4 s sits below common server idle timeouts
+ * (Node.js 5 s, load balancers and API gateways 60 s and more).
+ */
+export const IDLE_SOCKET_LIMIT_MS = 4_000;
+
+const DNS_ERROR_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
+
+const agents = {
+  "http:": new http.Agent({ keepAlive: true }),
+  "https:": new https.Agent({ keepAlive: true }),
+};
+let lastExchangeEndedAt = 0;
+
+/** Only a 2xx whose whole answer arrived within the timeout delivers. */
+export function classifyDelivery(attempt: DeliveryAttempt): DeliveryOutcome {
+  if (attempt.timedOut) return "timeout";
+  if (attempt.errorCode !== undefined) {
+    return DNS_ERROR_CODES.has(attempt.errorCode) ? "dns-error" : "connection-error";
+  }
+  const status = attempt.status ?? 0;
+  if (status >= 200 && status <= 299) return "delivered";
+  if (status === 429) return "throttled";
+  if (status >= 400 && status <= 499) return "client-error";
+  if (status >= 500 && status <= 599) return "server-error";
+  return "unexpected-status";
+}
+
+export function isIdleTooLong(lastUsedAt: number, now: number, limitMs = IDLE_SOCKET_LIMIT_MS): boolean {
+  return now - lastUsedAt > limitMs;
+}
+
+/**
+ * POSTs `body` (its UTF-8 bytes, unchanged) as application/json. Never rejects: every
+ * fault becomes a `DeliveryAttempt`. The timeout covers connecting, the status line and
+ * the response body, which is read to the end so the socket goes back to the pool.
+ */
+export function postJson(url: URL, body: string, timeoutMs: number): Promise<DeliveryAttempt> {
+  // Wall-clock time, which surely advances while the sandbox is frozen.
+  if (isIdleTooLong(lastExchangeEndedAt, Date.now())) closeIdleSockets();
+  const startedAt = performance.now();
+  const payload = Buffer.from(body, "utf8");
+  return new Promise((resolve) => {
+    let settled = false;
+    let timedOut = false;
+    const settle = (result: Omit<DeliveryAttempt, "timedOut" | "latencyMs">): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      lastExchangeEndedAt = Date.now();
+      resolve({ ...result, timedOut, latencyMs: Math.round(performance.now() - startedAt) });
+    };
+    const client = url.protocol === "https:" ? https : http;
+    const request = client.request(
+      url,
+      {
+        method: "POST",
+        agent: agents[url.protocol as keyof typeof agents],
+        headers: { "content-type": "application/json", "content-length": payload.length },
+      },
+      (response) => {
+        const status = response.statusCode;
+        response.on("end", () => settle({ status }));
+        response.on("error", (error: NodeJS.ErrnoException) => settle({ status, ...describe(error) }));
+        response.on("close", () => {
+          if (!response.complete) settle({ status, errorCode: "ECONNRESET", errorMessage: "response cut short" });
+        });
+        response.resume();
+      },
+    );
+    request.on("error", (error: NodeJS.ErrnoException) => settle(describe(error)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      request.destroy(new Error(`no complete answer within ${timeoutMs} ms`));
+    }, Math.max(0, timeoutMs));
+    request.end(payload);
+  });
+}
+
+function describe(error: NodeJS.ErrnoException): { errorCode: string; errorMessage: string } {
+  return { errorCode: error.code ?? error.name, errorMessage: error.message };
+}
+
+function closeIdleSockets(): void {
+  for (const agent of Object.values(agents)) {
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+}
