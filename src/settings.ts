@@ -187,7 +187,8 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   if (!ROUTE_KEY.test(routeKey)) problem("routeKey", routeKey, "'METHOD /path', e.g. 'POST /sqs-hook'");
 
   const messageGroupId = settings.messageGroupId ?? `${prefix}-sqs-webhook`;
-  if (!MESSAGE_GROUP_ID.test(messageGroupId)) problem("messageGroupId", messageGroupId, "1..128 printable ASCII characters without spaces");
+  // A derived group ID is only as wrong as the prefix, which is reported already.
+  if (settings.messageGroupId !== undefined && !MESSAGE_GROUP_ID.test(messageGroupId)) problem("messageGroupId", messageGroupId, "1..128 printable ASCII characters without spaces");
 
   const functionTimeoutSeconds = settings.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
   if (!isInteger(functionTimeoutSeconds, 1, 900)) problem("functionTimeoutSeconds", functionTimeoutSeconds, "a whole number of seconds, 1..900");
@@ -225,7 +226,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   if (!isInteger(memorySizeMb, 128, 10240)) problem("forwarder.memorySizeMb", memorySizeMb, "128..10240");
 
   const routes = forwarder.routes ?? { [messageGroupId]: { application: "/application-hook" } };
-  checkRoutes(routes, settings.emulator !== undefined, problem);
+  if (forwarder.routes !== undefined) checkRoutes(routes, settings.emulator !== undefined, problem);
 
   const monitoring = {
     enabled: settings.monitoring?.enabled ?? true,

@@ -2,8 +2,8 @@ import { DataArchiveFile } from "@cdktf/provider-archive/lib/data-archive-file";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeFileAtomically } from "../files";
 import { bundleForwarder, FORWARDER_FILE_NAME } from "../forwarder/bundle";
 import { deterministicZip } from "../forwarder/zip";
 import { ForwarderPackaging } from "../settings";
@@ -41,8 +41,7 @@ export class ForwarderPackage extends Construct {
     } else {
       const zip = deterministicZip([{ name: FORWARDER_FILE_NAME, data: bundle.code }]);
       const zipFile = join(dirname(bundle.file), props.zipName);
-      mkdirSync(dirname(zipFile), { recursive: true });
-      writeFileSync(zipFile, zip);
+      writeFileAtomically(zipFile, zip);
       const asset = new TerraformAsset(this, "zip", { path: zipFile, type: AssetType.FILE });
       this.filename = asset.path;
       this.sourceCodeHash = createHash("sha256").update(zip).digest("base64");

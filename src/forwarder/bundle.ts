@@ -5,8 +5,8 @@
  */
 import { buildSync } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { writeFileAtomically } from "../files";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
@@ -23,17 +23,17 @@ export interface ForwarderBundle {
   readonly sha256: string;
 }
 
-const bundles = new Map<string, ForwarderBundle>();
+let memoized: ForwarderBundle | undefined;
 
-/** Bundles the forwarder into `outDir` (default `.build/forwarder`); memoized per process. */
-export function bundleForwarder(outDir = join(PROJECT_ROOT, ".build", "forwarder")): ForwarderBundle {
-  const cached = bundles.get(outDir);
-  if (cached) return cached;
-  mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, FORWARDER_FILE_NAME);
+/**
+ * Bundles the forwarder (memoized per process) into `.build/forwarder/<hash>/index.js`.
+ * The folder is named by content and written by rename, so concurrent synths (parallel
+ * tests, `cdktf synth` beside `npm run local`) never read a half-written file.
+ */
+export function bundleForwarder(): ForwarderBundle {
+  if (memoized) return memoized;
   const result = buildSync({
     entryPoints: [FORWARDER_ENTRY],
-    outfile: file,
     bundle: true,
     platform: "node",
     target: "node22",
@@ -41,6 +41,7 @@ export function bundleForwarder(outDir = join(PROJECT_ROOT, ".build", "forwarder
     minify: true,
     legalComments: "none",
     sourcemap: false,
+    write: false,
     // Paths and timestamps stay out of the output so that two synths give the same bytes.
     absWorkingDir: PROJECT_ROOT,
     logLevel: "silent",
@@ -48,8 +49,10 @@ export function bundleForwarder(outDir = join(PROJECT_ROOT, ".build", "forwarder
   if (result.errors.length > 0) {
     throw new Error(`esbuild failed for ${FORWARDER_ENTRY}: ${result.errors.map((e) => e.text).join("; ")}`);
   }
-  const code = readFileSync(file);
-  const bundle = { file, code, sha256: createHash("sha256").update(code).digest("hex") };
-  bundles.set(outDir, bundle);
-  return bundle;
+  const code = Buffer.from(result.outputFiles[0].contents);
+  const sha256 = createHash("sha256").update(code).digest("hex");
+  const file = join(PROJECT_ROOT, ".build", "forwarder", sha256.slice(0, 16), FORWARDER_FILE_NAME);
+  writeFileAtomically(file, code);
+  memoized = { file, code, sha256 };
+  return memoized;
 }

@@ -3,9 +3,10 @@
  * mirror on this machine, never from a registry download. Every terraform call the
  * project makes (plan, deploy, tests, local rehearsal) goes through `terraformEnv()`.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeFileAtomically } from "../files";
 
 /** Provider the synthesized stacks pin; the mirror must hold this build. */
 export const AWS_PROVIDER = { source: "registry.terraform.io/hashicorp/aws", version: "5.100.0" } as const;
@@ -54,11 +55,9 @@ export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string
 /** Writes the CLI config file (idempotent) and returns its path. */
 export function writeCliConfig(projectRoot = resolve(__dirname, "..", ".."), env: NodeJS.ProcessEnv = process.env): string {
   const mirror = findProviderMirror(env);
-  const dir = join(projectRoot, ".build");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "terraform.tfrc");
+  const file = join(projectRoot, ".build", "terraform.tfrc");
   // No `direct {}` block: a provider missing from the mirror is an error, not a download.
-  writeFileSync(
+  writeFileAtomically(
     file,
     [
       "provider_installation {",
