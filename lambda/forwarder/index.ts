@@ -13,11 +13,6 @@ import { forwardRecord, sqsRecordsOf } from "./forward";
 import { parseRoutes } from "./routes";
 import { parseForwardTimeoutMs, recordTimeouts } from "./timeout";
 
-export { classifyDelivery, isIdleTooLong } from "./delivery";
-export { forwardRecord, recordProblem, sqsRecordsOf } from "./forward";
-export { parseRoutes, targetsFor } from "./routes";
-export { parseForwardTimeoutMs, recordTimeouts } from "./timeout";
-
 /** Service name and level come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL. */
 const logger = new Logger();
 
@@ -29,7 +24,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
     const configuredTimeout = parseForwardTimeoutMs(process.env.FORWARD_TIMEOUT_MS);
     const nextTimeout = recordTimeouts(configuredTimeout, context && (() => context.getRemainingTimeInMillis()), records.length);
     const forward = (record: SQSRecord) => forwardRecord(record, routes, nextTimeout(), logger);
-    const processor = new SqsFifoPartialProcessorAsync();
+    const processor = new SqsFifoPartialProcessorAsync(); // holds one batch's state
     const response = await processPartialResponse({ Records: records }, forward, processor, { context, skipGroupOnError: true });
     logger.info("batch done", { records: records.length, failed: response.batchItemFailures.map((failure) => failure.itemIdentifier) });
     return response;

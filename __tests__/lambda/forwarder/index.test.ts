@@ -1,0 +1,356 @@
+/**
+ * The bundled forwarder (the file Lambda gets) against real HTTP(S) targets on 127.0.0.1
+ * with injected faults. Nothing on the HTTP path is mocked.
+ */
+import { spawn } from "node:child_process";
+import { bundleForwarder } from "../../../src/forwarder/bundle";
+import { captureOutput, type ForwarderHandler, loadBundledHandler, logEntries, setForwarderEnv } from "./bundled-forwarder";
+import {
+  answer,
+  hang,
+  type LocalTarget,
+  type ReceivedRequest,
+  type Reply,
+  refusedUrl,
+  resetConnection,
+  selfSignedCertificate,
+  stallBody,
+  startTarget,
+  UNRESOLVABLE_URL,
+} from "./local-targets";
+import { lambdaContext, sqsEvent } from "./sqs-events";
+
+let targets: LocalTarget[] = [];
+let restoreEnv: () => void = () => undefined;
+let output: ReturnType<typeof captureOutput>;
+
+async function target(reply?: Reply): Promise<LocalTarget> {
+  const started = await startTarget(reply);
+  targets.push(started);
+  return started;
+}
+
+/** Loads a fresh bundle with this environment (the logger reads its level at load time). */
+function forwarder(routes: unknown, env: { FORWARD_TIMEOUT_MS?: string; POWERTOOLS_LOG_LEVEL?: string } = {}): ForwarderHandler {
+  restoreEnv();
+  restoreEnv = setForwarderEnv({
+    ROUTES: typeof routes === "string" || routes === undefined ? routes : JSON.stringify(routes),
+    POWERTOOLS_SERVICE_NAME: "webhook-forwarder",
+    POWERTOOLS_LOG_LEVEL: "INFO",
+    QUEUE_URL: "https://sqs.ap-northeast-1.amazonaws.com/123456789012/webhook.fifo",
+    ...env,
+  });
+  return loadBundledHandler();
+}
+
+const messageIds = (requests: ReceivedRequest[]): string[] => requests.map((request) => JSON.parse(request.body.toString()).id);
+const failedIds = (ids: string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
+/** Answers 500 to messages whose body contains "fail", 200 to the others. */
+const failMarked: Reply = (request, response) => answer(request.body.includes("fail") ? 500 : 200)(request, response);
+
+beforeAll(() => bundleForwarder());
+beforeEach(() => {
+  output = captureOutput();
+});
+afterEach(async () => {
+  output.restore();
+  restoreEnv();
+  restoreEnv = () => undefined;
+  await Promise.all(targets.map((started) => started.close()));
+  targets = [];
+});
+
+test("POSTs the body byte-identical as application/json and reports no failure", async () => {
+  const application = await target();
+  const body = '{"name":"山田 太郎","emoji":"🎉","amount": 1.50 ,"id":"m-1"}\n';
+  const handler = forwarder({ orders: { application: application.url } });
+
+  const response = await handler(sqsEvent({ messageId: "m-1", group: "orders", body }), lambdaContext());
+
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(application.received).toHaveLength(1);
+  const [request] = application.received;
+  expect(request.method).toBe("POST");
+  expect(request.path).toBe("/hook");
+  expect(request.headers["content-type"]).toBe("application/json");
+  expect(request.body.equals(Buffer.from(body, "utf8"))).toBe(true);
+});
+
+interface Fault {
+  readonly name: string;
+  /** The URL of the faulty group's target; undefined leaves the group out of ROUTES. */
+  readonly faultyUrl?: (healthy: LocalTarget) => Promise<string> | string;
+  readonly body?: null;
+  /** Fields of the WARN entry logged for the faulty message. */
+  readonly logged: Record<string, unknown>;
+}
+
+const faults: Fault[] = [
+  { name: "400", faultyUrl: async () => (await target(answer(400))).url, logged: { outcome: "client-error", status: 400 } },
+  { name: "404", faultyUrl: async () => (await target(answer(404))).url, logged: { outcome: "client-error", status: 404 } },
+  { name: "429", faultyUrl: async () => (await target(answer(429))).url, logged: { outcome: "throttled", status: 429 } },
+  { name: "500", faultyUrl: async () => (await target(answer(500))).url, logged: { outcome: "server-error", status: 500 } },
+  { name: "503", faultyUrl: async () => (await target(answer(503))).url, logged: { outcome: "server-error", status: 503 } },
+  { name: "302 (not followed)", faultyUrl: async () => (await target(answer(302))).url, logged: { outcome: "unexpected-status" } },
+  { name: "no answer before the timeout", faultyUrl: async () => (await target(hang)).url, logged: { outcome: "timeout" } },
+  { name: "a 200 whose body never ends", faultyUrl: async () => (await target(stallBody)).url, logged: { outcome: "timeout" } },
+  { name: "connection refused", faultyUrl: refusedUrl, logged: { outcome: "connection-error" } },
+  { name: "connection reset", faultyUrl: async () => (await target(resetConnection)).url, logged: { outcome: "connection-error" } },
+  { name: "DNS failure", faultyUrl: () => UNRESOLVABLE_URL, logged: { outcome: "dns-error" } },
+  { name: "unknown message group", logged: { reason: "no route for its message group" } },
+  { name: "missing body", faultyUrl: (healthy) => healthy.url, body: null, logged: { reason: "no body" } },
+];
+
+test.each(faults)("$name: fails that record only; the other group is delivered", async ({ faultyUrl, body, logged }) => {
+  const healthy = await target();
+  const routes = { orders: { application: healthy.url }, ...(faultyUrl && { faulty: { application: await faultyUrl(healthy) } }) };
+  const handler = forwarder(routes, { FORWARD_TIMEOUT_MS: "300" });
+
+  const response = await handler(
+    sqsEvent({ messageId: "ok-1", group: "orders" }, { messageId: "bad-1", group: "faulty", body }, { messageId: "ok-2", group: "orders" }),
+    lambdaContext(),
+  );
+
+  expect(response).toEqual(failedIds(["bad-1"]));
+  expect(messageIds(healthy.received)).toEqual(["ok-1", "ok-2"]);
+  const warning = logEntries(output.lines()).find((entry) => entry.messageId === "bad-1" && entry.level === "WARN");
+  expect(warning).toMatchObject({ messageGroupId: "faulty", ...logged });
+});
+
+test("the DNS failure is local and fast", async () => {
+  const handler = forwarder({ faulty: { application: UNRESOLVABLE_URL } });
+  const started = Date.now();
+  await expect(handler(sqsEvent({ messageId: "m-1", group: "faulty" }), lambdaContext())).rejects.toThrow();
+  expect(Date.now() - started).toBeLessThan(500);
+});
+
+test("when every record fails the invocation throws, so the whole batch returns to the queue", async () => {
+  const broken = await target(answer(500));
+  const handler = forwarder({ orders: { application: broken.url } });
+
+  const invocation = handler(sqsEvent({ messageId: "m-1", group: "orders" }, { messageId: "m-2", group: "orders" }), lambdaContext());
+
+  await expect(invocation).rejects.toMatchObject({ name: "FullBatchFailureError" });
+  expect(messageIds(broken.received)).toEqual(["m-1"]);
+});
+
+test.each([
+  ["no event", undefined],
+  ["an empty object", {}],
+  ["an API Gateway event", { version: "2.0", routeKey: "POST /hook", rawPath: "/hook", body: "{}" }],
+  ["an SNS event", { Records: [{ EventSource: "aws:sns", Sns: { MessageId: "x", Message: "{}" } }] }],
+  ["SQS records mixed with others", { Records: [...sqsEvent({ messageId: "m-1", group: "orders" }).Records, { eventSource: "aws:s3" }] }],
+])("%s is not an SQS event: throws and sends nothing", async (_name, event) => {
+  const application = await target();
+  const handler = forwarder({ orders: { application: application.url } });
+
+  await expect(handler(event, lambdaContext())).rejects.toThrow(/not an SQS event/);
+  expect(application.received).toHaveLength(0);
+});
+
+test.each([
+  ["unset", undefined, /ROUTES is not set/],
+  ["not JSON", "{orders:", /ROUTES is not valid JSON/],
+  ["an array", "[]", /at least one message group/],
+  ["empty", "{}", /at least one message group/],
+  ["a group without targets", { orders: "HEALTHY", other: {} }, /ROUTES\["other"\] must map at least one target/],
+  ["a relative URL", { orders: "HEALTHY", other: { app: "/hook" } }, /ROUTES\["other"\]\["app"\] must be an absolute http\(s\) URL/],
+  ["a non-http URL", { orders: "HEALTHY", other: { app: "ftp://example.com/hook" } }, /must use https: or http:; got ftp:/],
+])("ROUTES %s: throws a clear error and delivers nowhere", async (_name, routes, message) => {
+  const application = await target();
+  const withHealthyTarget =
+    typeof routes === "object" ? { ...routes, orders: { application: application.url } } : routes;
+  const handler = forwarder(withHealthyTarget);
+
+  await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).rejects.toThrow(message);
+  expect(application.received).toHaveLength(0);
+});
+
+test.each(["abc", "0", "-300", "1.5"])("FORWARD_TIMEOUT_MS=%s throws and delivers nowhere", async (value) => {
+  const application = await target();
+  const handler = forwarder({ orders: { application: application.url } }, { FORWARD_TIMEOUT_MS: value });
+
+  await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).rejects.toThrow(/FORWARD_TIMEOUT_MS/);
+  expect(application.received).toHaveLength(0);
+});
+
+test("a hanging target is cut at FORWARD_TIMEOUT_MS", async () => {
+  const slow = await target(hang);
+  const application = await target();
+  const handler = forwarder({ slow: { application: slow.url }, orders: { application: application.url } }, { FORWARD_TIMEOUT_MS: "300" });
+
+  const started = Date.now();
+  const response = await handler(sqsEvent({ messageId: "s-1", group: "slow" }, { messageId: "o-1", group: "orders" }), lambdaContext());
+
+  expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  expect(Date.now() - started).toBeLessThan(1_000);
+  expect(response).toEqual(failedIds(["s-1"]));
+  expect(messageIds(application.received)).toEqual(["o-1"]);
+}, 5_000);
+
+test("without FORWARD_TIMEOUT_MS a hanging target is cut before the invocation runs out of time", async () => {
+  const slow = await target(hang);
+  const handler = forwarder({ slow: { application: slow.url } });
+
+  const started = Date.now();
+  // 1500 ms left: a fifth (300 ms) is kept to answer, the one record gets the other 1200 ms.
+  const invocation = handler(sqsEvent({ messageId: "s-1", group: "slow" }), lambdaContext(1_500));
+
+  await expect(invocation).rejects.toMatchObject({ name: "FullBatchFailureError" });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_150);
+  expect(Date.now() - started).toBeLessThan(1_490);
+}, 5_000);
+
+test("fan-out: the record is delivered only when both targets answer 2xx", async () => {
+  const application = await target();
+  const audit = await target(failMarked);
+  const handler = forwarder({ orders: { application: application.url, audit: audit.url } });
+
+  const response = await handler(
+    sqsEvent({ messageId: "ok-1", group: "orders" }, { messageId: "fail-2", group: "orders" }),
+    lambdaContext(),
+  );
+
+  expect(response).toEqual(failedIds(["fail-2"]));
+  expect(messageIds(application.received)).toEqual(["ok-1", "fail-2"]);
+  expect(messageIds(audit.received)).toEqual(["ok-1", "fail-2"]);
+  expect(application.received[0].body.equals(audit.received[0].body)).toBe(true);
+});
+
+test("one group, a failure in the middle: nothing after it is sent; it and the rest are reported", async () => {
+  const application = await target(failMarked);
+  const handler = forwarder({ orders: { application: application.url } });
+
+  const response = await handler(
+    sqsEvent(
+      { messageId: "m-1", group: "orders" },
+      { messageId: "fail-2", group: "orders" },
+      { messageId: "m-3", group: "orders" },
+      { messageId: "m-4", group: "orders" },
+    ),
+    lambdaContext(),
+  );
+
+  expect(response).toEqual(failedIds(["fail-2", "m-3", "m-4"]));
+  expect(messageIds(application.received)).toEqual(["m-1", "fail-2"]);
+});
+
+test("several groups, a failure in the middle: only the failed group stops; order is kept", async () => {
+  const targetA = await target(failMarked);
+  const targetB = await target(failMarked);
+  const handler = forwarder({ a: { application: targetA.url }, b: { application: targetB.url } });
+
+  const response = await handler(
+    sqsEvent(
+      { messageId: "a-1", group: "a" },
+      { messageId: "b-1", group: "b" },
+      { messageId: "fail-a-2", group: "a" },
+      { messageId: "b-2", group: "b" },
+      { messageId: "a-3", group: "a" },
+      { messageId: "b-3", group: "b" },
+    ),
+    lambdaContext(),
+  );
+
+  expect(response).toEqual(failedIds(["fail-a-2", "a-3"]));
+  expect(messageIds(targetA.received)).toEqual(["a-1", "fail-a-2"]);
+  expect(messageIds(targetB.received)).toEqual(["b-1", "b-2", "b-3"]);
+});
+
+test("keep-alive: ten messages over two invocations use one connection", async () => {
+  const application = await target();
+  const handler = forwarder({ orders: { application: application.url } });
+  const batch = (first: number) => sqsEvent(...[0, 1, 2, 3, 4].map((i) => ({ messageId: `m-${first + i}`, group: "orders" })));
+
+  await handler(batch(1), lambdaContext());
+  await handler(batch(6), lambdaContext());
+
+  expect(application.received).toHaveLength(10);
+  expect(application.connections()).toBe(1);
+});
+
+test("a connection idle for longer than 4 s is not reused (the target may have closed it while Lambda was frozen)", async () => {
+  const application = await target();
+  const handler = forwarder({ orders: { application: application.url } });
+
+  await handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext());
+  await new Promise((resolve) => setTimeout(resolve, 4_100));
+  await handler(sqsEvent({ messageId: "m-2", group: "orders" }), lambdaContext());
+
+  expect(application.received).toHaveLength(2);
+  expect(application.connections()).toBe(2);
+}, 10_000);
+
+test("logs JSON at INFO with message ID, group, target, status and latency, and never the body", async () => {
+  const application = await target();
+  const audit = await target(answer(503));
+  const body = '{"email":"taro.yamada@example.com","id":"m-1"}';
+  const handler = forwarder({ orders: { application: application.url }, audited: { application: application.url, audit: audit.url } });
+
+  await handler(
+    sqsEvent({ messageId: "m-1", group: "orders", body }, { messageId: "m-2", group: "audited", body }),
+    lambdaContext(),
+  );
+
+  const entries = logEntries(output.lines());
+  expect(entries).toContainEqual(
+    expect.objectContaining({
+      level: "INFO",
+      service: "webhook-forwarder",
+      message: "message delivered",
+      messageId: "m-1",
+      messageGroupId: "orders",
+      target: "application",
+      status: 200,
+      latencyMs: expect.any(Number),
+    }),
+  );
+  expect(entries).toContainEqual(
+    expect.objectContaining({ level: "WARN", messageId: "m-2", messageGroupId: "audited", target: "audit", status: 503, latencyMs: expect.any(Number) }),
+  );
+  expect(output.lines().join("\n")).not.toContain("taro.yamada");
+});
+
+test("the log level comes from POWERTOOLS_LOG_LEVEL", async () => {
+  const application = await target(failMarked);
+  const handler = forwarder({ orders: { application: application.url } }, { POWERTOOLS_LOG_LEVEL: "WARN" });
+
+  await handler(sqsEvent({ messageId: "m-1", group: "orders" }, { messageId: "fail-2", group: "orders" }), lambdaContext());
+
+  const levels = logEntries(output.lines()).map((entry) => entry.level);
+  expect(levels).toContain("WARN");
+  expect(levels).not.toContain("INFO");
+});
+
+test("HTTPS targets: delivered over one kept-alive TLS connection (bundle run in its own process)", async () => {
+  const certificate = selfSignedCertificate();
+  try {
+    const secure = await startTarget(answer(200), certificate);
+    targets.push(secure);
+    const script = `
+      const { handler } = require(${JSON.stringify(bundleForwarder().file)});
+      const event = (ids) => ({ Records: ids.map((id) => ({ messageId: id, body: JSON.stringify({ id }), eventSource: "aws:sqs", attributes: { MessageGroupId: "orders" } })) });
+      (async () => {
+        const results = [await handler(event(["m-1", "m-2"])), await handler(event(["m-3"]))];
+        process.stderr.write(JSON.stringify(results));
+      })();`;
+    const child = spawn(process.execPath, ["-e", script], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: certificate.certFile,
+        ROUTES: JSON.stringify({ orders: { application: secure.url } }),
+        POWERTOOLS_LOG_LEVEL: "ERROR",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: JSON.stringify([{ batchItemFailures: [] }, { batchItemFailures: [] }]) });
+    expect(messageIds(secure.received)).toEqual(["m-1", "m-2", "m-3"]);
+    expect(secure.connections()).toBe(1);
+  } finally {
+    certificate.remove();
+  }
+});
