@@ -13,6 +13,8 @@ const SQS_BATCH_LIMIT = 10;
 export class Lease {
   private readonly handles = new Map<string, string>();
   private heartbeat?: NodeJS.Timeout;
+  /** The renewal under way, awaited before releasing so it cannot hide released messages again. */
+  private renewal?: Promise<unknown>;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -52,6 +54,7 @@ export class Lease {
   /** Makes every held message visible again; returns how many could not be released. */
   async releaseAll(): Promise<number> {
     this.stopHeartbeat();
+    await this.renewal;
     const failed = await this.changeVisibility([...this.handles.values()], 0);
     this.handles.clear();
     return failed;
@@ -61,8 +64,11 @@ export class Lease {
     if (this.heartbeat) return;
     const everyMs = Math.max(500, (this.visibilityTimeout * 1000) / 3);
     this.heartbeat = setInterval(() => {
+      if (this.renewal) return;
       // A renewal that fails leaves the message to come back by itself: nothing is lost.
-      this.changeVisibility([...this.handles.values()], this.visibilityTimeout).catch(() => undefined);
+      this.renewal = this.changeVisibility([...this.handles.values()], this.visibilityTimeout).finally(() => {
+        this.renewal = undefined;
+      });
     }, everyMs);
     this.heartbeat.unref();
   }
@@ -93,25 +99,25 @@ export class Lease {
 }
 
 /**
+ * One receive batch; when a short poll finds nothing, a 1-second long poll (which asks
+ * every SQS server) confirms the queue has nothing visible left.
+ */
+export async function receivePage(lease: Lease, maxMessages: number): Promise<QueueMessage[]> {
+  const page = await lease.receive(maxMessages, 0);
+  return page.length > 0 ? page : lease.receive(maxMessages, 1);
+}
+
+/**
  * Receives until the queue has nothing more to give (or `max` messages), holding all of
- * them. The last empty answer is a 1-second long poll, which asks every SQS server.
- * A FIFO queue gives nothing more of a group while its earlier messages are held, so
- * at most one receive batch per group is seen.
+ * them. A FIFO queue gives nothing more of a group while its earlier messages are held,
+ * so at most one receive batch (10) per group is seen.
  */
 export async function receiveAllHeld(lease: Lease, max: number, stopRequested: () => boolean = () => false): Promise<QueueMessage[]> {
   const messages: QueueMessage[] = [];
-  let confirmedEmpty = false;
   while (messages.length < max && !stopRequested()) {
-    const page = await lease.receive(max - messages.length, confirmedEmpty ? 0 : 0);
-    if (page.length > 0) {
-      messages.push(...page);
-      continue;
-    }
-    if (confirmedEmpty) break;
-    const lastLook = await lease.receive(max - messages.length, 1);
-    if (lastLook.length === 0) break;
-    messages.push(...lastLook);
-    confirmedEmpty = false;
+    const page = await receivePage(lease, max - messages.length);
+    if (page.length === 0) break;
+    messages.push(...page);
   }
   return messages;
 }
