@@ -1,8 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePoliciesExclusive } from "@cdktf/provider-aws/lib/iam-role-policies-exclusive";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -12,6 +9,7 @@ import { Construct } from "constructs";
 import { FORWARDER_HANDLER } from "../forwarder/bundle";
 import { ForwarderPackaging } from "../settings";
 import { ForwarderPackage } from "./forwarder-package";
+import { ServiceRole } from "./service-role";
 
 export interface ForwarderProps {
   readonly queue: SqsQueue;
@@ -49,36 +47,26 @@ export class Forwarder extends Construct {
 
   constructor(scope: Construct, id: string, props: ForwarderProps) {
     super(scope, id);
-    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }] }],
-    });
-    assumeRole.overrideLogicalId("lambda_assume_role_policy"); // state address: data.aws_iam_policy_document.lambda_assume_role_policy
-
-    // What the event source mapping does on the function's behalf; the code itself never calls SQS.
-    const receive = new DataAwsIamPolicyDocument(this, "receive", {
-      statement: [
+    const execution = new ServiceRole(this, "execution-role", {
+      servicePrincipal: "lambda.amazonaws.com",
+      roleName: props.executionRoleName,
+      inlinePolicyName: "sqs-receive-message-policy",
+      // What the event source mapping does on the function's behalf; the code itself never calls SQS.
+      statements: [
         {
           actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
           resources: [props.queue.arn],
         },
       ],
+      addresses: {
+        assumeRolePolicy: "lambda_assume_role_policy",
+        permissionsPolicy: "sqs_receive_message_policy",
+        role: "webhook_event_producer_execution_role",
+        inlinePolicy: "sqs_receive_message_policy",
+        exclusivePolicies: "webhook_event_producer_execution_role_policies",
+      },
     });
-    receive.overrideLogicalId("sqs_receive_message_policy"); // state address: data.aws_iam_policy_document.sqs_receive_message_policy
-
-    this.executionRole = new IamRole(this, "execution-role", { name: props.executionRoleName, assumeRolePolicy: assumeRole.json });
-    this.executionRole.overrideLogicalId("webhook_event_producer_execution_role"); // state address: aws_iam_role.webhook_event_producer_execution_role
-
-    const receivePolicy = new IamRolePolicy(this, "receive-policy", {
-      name: "sqs-receive-message-policy",
-      role: this.executionRole.id,
-      policy: receive.json,
-    });
-    receivePolicy.overrideLogicalId("sqs_receive_message_policy"); // state address: aws_iam_role_policy.sqs_receive_message_policy
-
-    new IamRolePoliciesExclusive(this, "exclusive-policies", {
-      roleName: this.executionRole.name,
-      policyNames: [receivePolicy.name],
-    }).overrideLogicalId("webhook_event_producer_execution_role_policies"); // state address: aws_iam_role_policies_exclusive.webhook_event_producer_execution_role_policies
+    this.executionRole = execution.role;
 
     const basicExecution = new IamRolePolicyAttachment(this, "basic-execution", {
       role: this.executionRole.name,

@@ -1,11 +1,9 @@
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePoliciesExclusive } from "@cdktf/provider-aws/lib/iam-role-policies-exclusive";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Construct } from "constructs";
+import { ServiceRole } from "./service-role";
 
 export interface QueueIngressProps {
   /** ID of the existing HTTP API. */
@@ -25,37 +23,25 @@ export interface QueueIngressProps {
  */
 export class QueueIngress extends Construct {
   public readonly role: IamRole;
-  public readonly sendPolicy: IamRolePolicy;
   public readonly integration: Apigatewayv2Integration;
   public readonly route: Apigatewayv2Route;
 
   constructor(scope: Construct, id: string, props: QueueIngressProps) {
     super(scope, id);
-    const assumeRole = new DataAwsIamPolicyDocument(this, "assume-role", {
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["apigateway.amazonaws.com"] }] }],
+    const producer = new ServiceRole(this, "role", {
+      servicePrincipal: "apigateway.amazonaws.com",
+      roleName: props.roleName,
+      inlinePolicyName: "sqs-integration-access-policy",
+      statements: [{ actions: ["sqs:SendMessage"], resources: [props.queue.arn] }],
+      addresses: {
+        assumeRolePolicy: "apigateway_assume_role",
+        permissionsPolicy: "sqs_send_only_policy",
+        role: "webhook_event_producer_role",
+        inlinePolicy: "sqs_integration_access_policy",
+        exclusivePolicies: "webhook_event_producer_role_policies",
+      },
     });
-    assumeRole.overrideLogicalId("apigateway_assume_role"); // state address: data.aws_iam_policy_document.apigateway_assume_role
-
-    const sendOnly = new DataAwsIamPolicyDocument(this, "send-only", {
-      statement: [{ actions: ["sqs:SendMessage"], resources: [props.queue.arn] }],
-    });
-    sendOnly.overrideLogicalId("sqs_send_only_policy"); // state address: data.aws_iam_policy_document.sqs_send_only_policy
-
-    this.role = new IamRole(this, "role", { name: props.roleName, assumeRolePolicy: assumeRole.json });
-    this.role.overrideLogicalId("webhook_event_producer_role"); // state address: aws_iam_role.webhook_event_producer_role
-
-    this.sendPolicy = new IamRolePolicy(this, "send-policy", {
-      name: "sqs-integration-access-policy",
-      role: this.role.id,
-      policy: sendOnly.json,
-    });
-    this.sendPolicy.overrideLogicalId("sqs_integration_access_policy"); // state address: aws_iam_role_policy.sqs_integration_access_policy
-
-    // Any inline policy added to the role outside Terraform is removed on the next apply.
-    new IamRolePoliciesExclusive(this, "exclusive-policies", {
-      roleName: this.role.name,
-      policyNames: [this.sendPolicy.name],
-    }).overrideLogicalId("webhook_event_producer_role_policies"); // state address: aws_iam_role_policies_exclusive.webhook_event_producer_role_policies
+    this.role = producer.role;
 
     this.integration = new Apigatewayv2Integration(this, "integration", {
       description: "Queue of Webhook Event",
