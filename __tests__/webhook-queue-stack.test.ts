@@ -7,7 +7,7 @@ import { terraformEnv } from "../src/terraform/cli-config";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { emulator } from "../src/environments";
 import { WebhookQueueStack } from "../src/webhook-queue-stack";
-import { addresses, synth } from "./support/synth";
+import { addresses, synth, testApp } from "./support/synth";
 
 /**
  * The Terraform addresses the ops team's existing state holds (the article's), plus the
@@ -102,8 +102,7 @@ describe("the article's environment", () => {
   });
 
   test("the emulator environment points every service at the emulator and keeps state locally", () => {
-    const app = Testing.app();
-    const stack = new WebhookQueueStack(app, emulator({ WEBHOOK_QUEUE_EMULATOR_ENDPOINT: "http://127.0.0.1:4999", WEBHOOK_QUEUE_EMULATOR_STATE: "/tmp/x.tfstate" }));
+    const stack = new WebhookQueueStack(testApp(), emulator({ WEBHOOK_QUEUE_EMULATOR_ENDPOINT: "http://127.0.0.1:4999", WEBHOOK_QUEUE_EMULATOR_STATE: "/tmp/x.tfstate" }));
     const emulatorJson = JSON.parse(Testing.synth(stack));
     const endpoints = emulatorJson.provider.aws[0].endpoints[0];
     for (const service of ["apigatewayv2", "cloudwatch", "cloudwatchlogs", "iam", "lambda", "sns", "sqs", "sts"]) {

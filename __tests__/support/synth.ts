@@ -1,4 +1,7 @@
 import { Testing } from "cdktf";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { mzDev } from "../../src/environments";
 import { WebhookQueueSettings } from "../../src/settings";
 import { WebhookQueueStack } from "../../src/webhook-queue-stack";
@@ -19,9 +22,18 @@ export interface TerraformJson {
   resource: Record<string, Record<string, any>>;
 }
 
+/** One scratch folder per test file (jest gives each file its own module registry) for Testing.app()'s output. */
+const scratch = mkdtempSync(join(tmpdir(), "webhook-queue-synth-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A cdktf test app writing under the scratch folder (Testing.app() alone leaves a temp folder per call). */
+export function testApp() {
+  return Testing.app({ outdir: mkdtempSync(join(scratch, "app-")) });
+}
+
 /** Synthesizes one stack (the article's environment unless overridden) the way `cdktf synth` does. */
 export function synth(overrides: Partial<WebhookQueueSettings> = {}): Synthesized {
-  const stack = new WebhookQueueStack(Testing.app(), { ...mzDev, ...overrides });
+  const stack = new WebhookQueueStack(testApp(), { ...mzDev, ...overrides });
   const text = Testing.synth(stack);
   return { text, json: JSON.parse(text), stack };
 }
