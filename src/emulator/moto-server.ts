@@ -4,6 +4,10 @@
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
+
+/** sitecustomize.py that makes moto's SQS attributes read like AWS's (see the file). */
+const MOTO_PATCHES = join(__dirname, "moto-patches");
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:41234 */
@@ -54,7 +58,12 @@ export async function startMotoServer(options: { port?: number; timeoutMs?: numb
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" },
+    env: {
+      ...process.env,
+      MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
+      PYTHONDONTWRITEBYTECODE: "1",
+      PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -2,11 +2,11 @@
  * The project's own Terraform CLI configuration: providers come from a filesystem
  * mirror on this machine, never from a registry download. Every terraform call the
  * project makes (plan, deploy, tests, local rehearsal) goes through `terraformEnv()`.
+ * docs/terraform.md tells ops teams how to point it at their own air-gapped mirror.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { writeFileAtomically } from "../files";
 
 /** Provider the synthesized stacks pin; the mirror must hold this build. */
 export const AWS_PROVIDER = { source: "registry.terraform.io/hashicorp/aws", version: "5.100.0" } as const;
@@ -14,7 +14,9 @@ export const AWS_PROVIDER = { source: "registry.terraform.io/hashicorp/aws", ver
 /** Set this to your own air-gapped mirror (a `terraform providers mirror` folder or an unpacked plugin dir). */
 export const MIRROR_ENV = "WEBHOOK_QUEUE_PROVIDER_MIRROR";
 
-const CANDIDATE_MIRRORS = [
+const PROJECT_ROOT = resolve(__dirname, "..", "..");
+
+export const CANDIDATE_MIRRORS: readonly string[] = [
   "/opt/tf-plugins",
   join(homedir(), ".terraform.d", "plugins"),
   join(homedir(), ".local", "share", "terraform", "plugins"),
@@ -22,54 +24,76 @@ const CANDIDATE_MIRRORS = [
   "/usr/share/terraform/plugins",
 ];
 
-function holdsAwsProvider(dir: string): boolean {
-  const versionDir = join(dir, AWS_PROVIDER.source, AWS_PROVIDER.version);
-  if (existsSync(versionDir)) return true; // unpacked layout
-  const packedDir = join(dir, AWS_PROVIDER.source);
-  return existsSync(packedDir) && readdirSync(packedDir).some((f) => f.includes(`_${AWS_PROVIDER.version}_`));
+/** Terraform's name for this machine's platform, e.g. `linux_amd64`. */
+export function terraformPlatform(platform: string = process.platform, arch: string = process.arch): string {
+  const os = platform === "win32" ? "windows" : platform;
+  const cpu = ({ x64: "amd64", ia32: "386" } as Record<string, string>)[arch] ?? arch;
+  return `${os}_${cpu}`;
+}
+
+/**
+ * Whether `dir` holds the AWS provider build for `platform`, in either layout
+ * `terraform providers mirror` and plugin folders use: unpacked
+ * (`<host>/<ns>/<type>/<version>/<os_arch>/`) or packed (`<host>/<ns>/<type>/terraform-provider-aws_<version>_<os_arch>.zip`).
+ */
+export function holdsAwsProvider(dir: string, platform: string = terraformPlatform()): boolean {
+  const providerDir = join(dir, AWS_PROVIDER.source);
+  if (existsSync(join(providerDir, AWS_PROVIDER.version, platform))) return true;
+  return existsSync(join(providerDir, `terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip`));
 }
 
 /** The mirror folder to use, or an error that says where it looked and how to configure one. */
-export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string {
+export function findProviderMirror(env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = CANDIDATE_MIRRORS): string {
+  const platform = terraformPlatform();
+  const expected = `${AWS_PROVIDER.source}/${AWS_PROVIDER.version}/${platform}/ (unpacked) or ${AWS_PROVIDER.source}/terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip (packed)`;
   const configured = env[MIRROR_ENV];
   if (configured) {
     const dir = resolve(configured);
-    if (!holdsAwsProvider(dir)) {
-      throw new Error(
-        `${MIRROR_ENV}=${configured} does not hold ${AWS_PROVIDER.source} ${AWS_PROVIDER.version} ` +
-          `(expected ${join(dir, AWS_PROVIDER.source, AWS_PROVIDER.version)}/<os_arch>/ or a packed zip).`,
-      );
+    if (!holdsAwsProvider(dir, platform)) {
+      throw new Error(`${MIRROR_ENV}=${configured} does not hold ${AWS_PROVIDER.source} ${AWS_PROVIDER.version} for ${platform}: expected ${expected} under it.`);
     }
     return dir;
   }
-  const found = CANDIDATE_MIRRORS.find(holdsAwsProvider);
+  const found = candidates.find((dir) => holdsAwsProvider(dir, platform));
   if (!found) {
     throw new Error(
-      `No filesystem mirror of ${AWS_PROVIDER.source} ${AWS_PROVIDER.version} found in ${CANDIDATE_MIRRORS.join(", ")}. ` +
-        `Set ${MIRROR_ENV} to a folder made by \`terraform providers mirror\`.`,
+      `No filesystem mirror of ${AWS_PROVIDER.source} ${AWS_PROVIDER.version} for ${platform} found in ${candidates.join(", ")}. ` +
+        `Set ${MIRROR_ENV} to a folder made by \`terraform providers mirror -platform=${platform} <dir>\` (expected ${expected}).`,
     );
   }
   return found;
 }
 
-/** Writes the CLI config file (idempotent) and returns its path. */
-export function writeCliConfig(projectRoot = resolve(__dirname, "..", ".."), env: NodeJS.ProcessEnv = process.env): string {
-  const mirror = findProviderMirror(env);
-  const file = join(projectRoot, ".build", "terraform.tfrc");
+/** The CLI configuration text for a mirror folder. */
+export function cliConfigText(mirror: string): string {
   // No `direct {}` block: a provider missing from the mirror is an error, not a download.
-  writeFileAtomically(
-    file,
-    [
-      "provider_installation {",
-      "  filesystem_mirror {",
-      `    path    = ${JSON.stringify(mirror)}`,
-      `    include = ["registry.terraform.io/*/*"]`,
-      "  }",
-      "}",
-      "disable_checkpoint = true",
-      "",
-    ].join("\n"),
-  );
+  return [
+    "# Written by src/terraform/cli-config.ts; do not edit (set WEBHOOK_QUEUE_PROVIDER_MIRROR instead).",
+    "provider_installation {",
+    "  filesystem_mirror {",
+    `    path    = ${JSON.stringify(mirror)}`,
+    `    include = ["registry.terraform.io/*/*"]`,
+    "  }",
+    "}",
+    "disable_checkpoint = true",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Writes `<projectRoot>/.build/terraform.tfrc` and returns its path. Idempotent, and safe
+ * when several processes (tests, a rehearsal) call it at once: the file is replaced by a
+ * rename, so terraform never reads a half-written config.
+ */
+export function writeCliConfig(projectRoot = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): string {
+  const text = cliConfigText(findProviderMirror(env));
+  const dir = join(projectRoot, ".build");
+  const file = join(dir, "terraform.tfrc");
+  if (existsSync(file) && readFileSync(file, "utf8") === text) return file;
+  mkdirSync(dir, { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
   return file;
 }
 
@@ -80,5 +104,25 @@ export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
     TF_CLI_CONFIG_FILE: writeCliConfig(undefined, env),
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
+    // cdktf would otherwise set TF_PLUGIN_CACHE_DIR and copy the 700 MB provider into
+    // ~/.terraform.d/plugin-cache; without it terraform links the mirror's unpacked build.
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: "true",
   };
+}
+
+/** Lists the mirror's providers, for error messages and the prerequisites report. */
+export function describeMirror(mirror: string): string {
+  const providerDir = join(mirror, AWS_PROVIDER.source);
+  const entries = existsSync(providerDir) ? readdirSync(providerDir) : [];
+  return `${mirror} (${AWS_PROVIDER.source}: ${entries.join(", ") || "nothing"})`;
+}
+
+/** `node --import tsx src/terraform/cli-config.ts` prints the config's path, for `export TF_CLI_CONFIG_FILE=$(...)`. */
+if (require.main === module) {
+  try {
+    process.stdout.write(`${writeCliConfig()}\n`);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
 }
