@@ -4,9 +4,10 @@
  * project makes (plan, deploy, tests, local rehearsal) goes through `terraformEnv()`.
  * docs/terraform.md tells ops teams how to point it at their own air-gapped mirror.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeFileAtomically } from "../files";
 
 /** Provider the synthesized stacks pin; the mirror must hold this build. */
 export const AWS_PROVIDER = { source: "registry.terraform.io/hashicorp/aws", version: "5.100.0" } as const;
@@ -86,14 +87,8 @@ export function cliConfigText(mirror: string): string {
  * rename, so terraform never reads a half-written config.
  */
 export function writeCliConfig(projectRoot = PROJECT_ROOT, env: NodeJS.ProcessEnv = process.env): string {
-  const text = cliConfigText(findProviderMirror(env));
-  const dir = join(projectRoot, ".build");
-  const file = join(dir, "terraform.tfrc");
-  if (existsSync(file) && readFileSync(file, "utf8") === text) return file;
-  mkdirSync(dir, { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
+  const file = join(projectRoot, ".build", "terraform.tfrc");
+  writeFileAtomically(file, cliConfigText(findProviderMirror(env)));
   return file;
 }
 
