@@ -3,7 +3,7 @@
  * sandbox, then the pollers against real moto queues with a short visibility timeout.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../src/emulator/moto-server";
@@ -75,7 +75,7 @@ test("sqsEventRecord has the shape of a Lambda SQS event record", () => {
   });
 });
 
-/** A stand-in forwarder: fails records whose body says "fail", throws on "throw", hangs on "hang". */
+/** A stand-in forwarder: fails records whose body says "fail", throws on "throw", hangs on "hang", traces "slow…" ones. */
 const HANDLER_SOURCE = `
 let invocations = 0;
 exports.handler = async (event, context) => {
@@ -83,6 +83,12 @@ exports.handler = async (event, context) => {
   const bodies = event.Records.map((r) => r.body);
   if (bodies.includes("throw")) throw new Error("boom");
   if (bodies.includes("hang")) await new Promise(() => {});
+  if (bodies.every((b) => b.startsWith("slow"))) {
+    const start = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    for (const r of event.Records) require("node:fs").appendFileSync(process.env.TRACE_FILE, JSON.stringify({ body: r.body, group: r.attributes.MessageGroupId, start, end: Date.now() }) + "\\n");
+    return { batchItemFailures: [] };
+  }
   if (bodies.includes("probe")) {
     return { env: { QUEUE_URL: process.env.QUEUE_URL, HOME: process.env.HOME ?? null, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME },
              remaining: context.getRemainingTimeInMillis(), functionName: context.functionName, invocations };
@@ -105,7 +111,7 @@ describe("with a stand-in function", () => {
       timeoutSeconds: 1,
       memorySizeMb: 128,
       runtime: "nodejs22.x",
-      environment: { QUEUE_URL: "http://queue" },
+      environment: { QUEUE_URL: "http://queue", TRACE_FILE: join(codeDirectory, "trace.jsonl") },
       region: REGION,
       codeDirectory,
     };
@@ -136,14 +142,20 @@ describe("with a stand-in function", () => {
   describe("pollers against moto", () => {
     let moto: MotoServer;
     let sqs: SQSClient;
-    let mapping: LocalEventSourceMapping | undefined;
+    const mappings: LocalEventSourceMapping[] = [];
+    const startMapping = (config: MappingConfiguration, lines: string[] = []) => {
+      const mapping = new LocalEventSourceMapping(config, { sqs, onLine: (line) => lines.push(line) });
+      mappings.push(mapping);
+      mapping.start();
+      return mapping;
+    };
 
     beforeAll(async () => {
       moto = await startMotoServer();
       sqs = new SQSClient({ endpoint: moto.endpoint, region: REGION, credentials: EMULATOR_CREDENTIALS });
     }, 30_000);
     afterAll(async () => {
-      await mapping?.stop();
+      await Promise.all(mappings.map((mapping) => mapping.stop()));
       sqs?.destroy();
       await moto?.stop();
     });
@@ -188,8 +200,7 @@ describe("with a stand-in function", () => {
         function: fn,
       };
       const lines: string[] = [];
-      mapping = new LocalEventSourceMapping(config, { sqs, onLine: (line) => lines.push(line) });
-      mapping.start();
+      const mapping = startMapping(config, lines);
       for (const [group, body] of [["a", "ok-1"], ["b", "fail"], ["a", "ok-2"], ["c", "throw"]]) {
         await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: group, MessageBody: body }));
       }
@@ -198,6 +209,37 @@ describe("with a stand-in function", () => {
       expect(lines.filter((line) => line.includes("-> batchItemFailures "))).toHaveLength(1);
       expect(lines.filter((line) => line.includes("function error Error: boom"))).toHaveLength(1);
       expect(lines.filter((line) => line.includes("SQS moves it to the DLQ on the next receive"))).toHaveLength(2);
+      await mapping.stop();
+    }, 30_000);
+
+    test("two pollers never hold two messages of one group at once, but do work on two groups at once", async () => {
+      const queueUrl = (
+        await sqs.send(new CreateQueueCommand({ QueueName: "esm-order.fifo", Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: "10" } }))
+      ).QueueUrl!;
+      startMapping({
+        uuid: "test-order",
+        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm-order.fifo`,
+        queueUrl,
+        batchSize: 1,
+        maximumConcurrency: 2,
+        reportBatchItemFailures: true,
+        visibilityTimeoutSeconds: 10,
+        codeSha256: "",
+        function: { ...fn, timeoutSeconds: 3 },
+      });
+      // Both pollers are waiting in ReceiveMessage when the messages arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      for (const [group, body] of [["a", "slow-a1"], ["a", "slow-a2"], ["b", "slow-b1"]]) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: group, MessageBody: body }));
+      }
+      await eventually(async () => (await depth(queueUrl)) === 0, 15_000);
+      const trace = readFileSync(fn.environment.TRACE_FILE, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { body: string; start: number; end: number });
+      const span = (body: string) => trace.find((entry) => entry.body === body)!;
+      expect(span("slow-a2").start).toBeGreaterThanOrEqual(span("slow-a1").end);
+      expect(span("slow-b1").start).toBeLessThan(span("slow-a1").end);
     }, 30_000);
   });
 });

@@ -15,10 +15,15 @@ const READY_TIMEOUT_MS = 5 * 60_000;
 let child: ChildProcess | undefined;
 let output = "";
 
-afterAll(() => {
+afterAll(async () => {
   // Only when the test failed half-way: nothing of this run may outlive it.
-  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
-});
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((done) => child!.once("close", done));
+  process.kill(-child.pid, "SIGTERM");
+  const timer = setTimeout(() => process.kill(-child!.pid!, "SIGKILL"), 15_000);
+  await closed;
+  clearTimeout(timer);
+}, 30_000);
 
 function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   return new Promise((found, failed) => {
@@ -65,7 +70,7 @@ function alive(pid: number): boolean {
 }
 
 test(
-  "a POSTed webhook is printed by the dummy application; Ctrl-C stops everything and exits 0",
+  "a POSTed webhook is printed by the dummy application; SIGINT stops everything, moto_server included, and exits 0",
   async () => {
     child = spawn("npm", ["run", "--silent", "local"], { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
