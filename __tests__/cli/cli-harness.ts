@@ -9,7 +9,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { EMULATOR_CREDENTIALS } from "../../src/emulator/moto-server";
+import { EMULATOR_CREDENTIALS, emulatorClientEnv } from "../../src/emulator/moto-server";
 
 export const BIN = resolve(__dirname, "..", "..", "bin", "webhook-queue.js");
 export const REGION = "us-east-1";
@@ -22,19 +22,7 @@ export interface CliRun {
 }
 
 /** The environment of an operator with emulator credentials and nothing else from AWS. */
-export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("AWS_")) env[name] = value;
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: "/nonexistent/aws-config",
-    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
-    AWS_EC2_METADATA_DISABLED: "true",
-    ...extra,
-  };
-}
+export const cliEnv = emulatorClientEnv;
 
 export function spawnCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): ChildProcess {
   const child = spawn(process.execPath, [BIN, ...args], { env: options.env ?? cliEnv(), stdio: ["pipe", "pipe", "pipe"] });

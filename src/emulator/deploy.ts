@@ -5,7 +5,7 @@
  * project's offline terraform setup.
  */
 import { ApiGatewayV2Client, CreateApiCommand, GetApisCommand } from "@aws-sdk/client-apigatewayv2";
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,6 +13,7 @@ import { parseTerraformOutputs, StackOutputs } from "../cli/stack-outputs";
 import { EMULATOR_ENDPOINT_ENV, EMULATOR_STATE_FILE_ENV, emulator } from "../environments";
 import { resolveSettings } from "../settings";
 import { terraformEnv } from "../terraform/cli-config";
+import { terraform } from "../terraform/commands";
 import { EMULATOR_CREDENTIALS } from "./moto-server";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
@@ -94,13 +95,8 @@ export async function deployEmulatorStack(options: DeployOptions): Promise<Emula
 }
 
 /** `terraform <args>` (which print JSON) in a deployed stack's directory. */
-export function terraformJson(stackDirectory: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolveOutput, reject) => {
-    execFile("terraform", [...args], { cwd: stackDirectory, env: terraformEnv(), maxBuffer: 64 << 20, timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`terraform ${args.join(" ")} in ${stackDirectory} failed: ${stderr.trim() || error.message}`));
-      else resolveOutput(stdout);
-    });
-  });
+export async function terraformJson(stackDirectory: string, args: readonly string[]): Promise<string> {
+  return (await terraform(args, { cwd: stackDirectory })).stdout;
 }
 
 interface RunOptions {

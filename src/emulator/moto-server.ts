@@ -20,6 +20,25 @@ export interface MotoServer {
 /** Credentials moto accepts; real AWS credentials are never sent to the emulator. */
 export const EMULATOR_CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" } as const;
 
+/**
+ * An environment for a child process that talks to the emulator only: this process's
+ * variables without any AWS settings of its own (a profile, a region, real keys), plus the
+ * emulator's credentials.
+ */
+export function emulatorClientEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_")));
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: "/nonexistent/aws-config",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...extra,
+  };
+}
+
 export function motoServerAvailable(): boolean {
   return spawnSync("moto_server", ["--help"], { stdio: "ignore" }).status === 0;
 }

@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { EMULATOR_CREDENTIALS } from "../emulator/moto-server";
+import { emulatorClientEnv } from "../emulator/moto-server";
 import { sendMessageAsIntegration } from "./gateway";
 import { Log, Rehearsal } from "./rehearsal";
 
@@ -187,7 +187,7 @@ function runRedrive(rehearsal: Rehearsal, log: Log): Promise<void> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: PROJECT_ROOT,
-      env: operatorEnv(),
+      env: emulatorClientEnv(),
       stdio: ["ignore", "pipe", "pipe"],
     });
     for (const stream of [child.stdout, child.stderr]) {
@@ -203,18 +203,4 @@ function runRedrive(rehearsal: Rehearsal, log: Log): Promise<void> {
       else reject(new SmokeFailure(`webhook-queue redrive exited with ${signal ?? code}`));
     });
   });
-}
-
-/** This process's environment without AWS settings of its own (a profile, a region), with the emulator's credentials. */
-function operatorEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_")));
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: "/nonexistent/aws-config",
-    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  };
 }
