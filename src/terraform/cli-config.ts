@@ -4,6 +4,7 @@
  * project makes (plan, deploy, tests, local rehearsal) goes through `terraformEnv()`.
  * docs/terraform.md tells ops teams how to point it at their own air-gapped mirror.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -112,12 +113,30 @@ export function describeMirror(mirror: string): string {
   return `${mirror} (${AWS_PROVIDER.source}: ${entries.join(", ") || "nothing"})`;
 }
 
-/** `node --import tsx src/terraform/cli-config.ts` prints the config's path, for `export TF_CLI_CONFIG_FILE=$(...)`. */
+/**
+ * `node --import tsx src/terraform/cli-config.ts` prints the config's path, for
+ * `export TF_CLI_CONFIG_FILE=$(...)`; with a command after it (`... cli-config.ts cdktf synth`)
+ * it runs that command with terraformEnv(). Synth installs no provider, so without a mirror
+ * the command still runs, with the caller's own terraform configuration.
+ */
 if (require.main === module) {
-  try {
-    process.stdout.write(`${writeCliConfig()}\n`);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exitCode = 1;
+  const command = process.argv.slice(2);
+  if (command.length === 0) {
+    try {
+      process.stdout.write(`${writeCliConfig()}\n`);
+    } catch (error) {
+      process.stderr.write(`${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  } else {
+    let env: NodeJS.ProcessEnv;
+    try {
+      env = terraformEnv();
+    } catch {
+      env = process.env;
+    }
+    const result = spawnSync(command[0], command.slice(1), { stdio: "inherit", env });
+    if (result.error) process.stderr.write(`${command[0]}: ${result.error.message}\n`);
+    process.exitCode = result.status ?? 1;
   }
 }
