@@ -1,6 +1,6 @@
 import { App } from "cdktf";
-import { emulator, mzDev } from "./src/environments";
-import { WebhookQueueStack } from "./src/webhook-queue-stack";
+import { emulator, mzDev } from "./src/infrastructure/environments";
+import { WebhookQueueStack } from "./src/infrastructure/webhook-queue-stack";
 
 const app = new App();
 new WebhookQueueStack(app, mzDev);

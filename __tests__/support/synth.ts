@@ -2,9 +2,9 @@ import { Testing } from "cdktf";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { mzDev } from "../../src/environments";
-import { WebhookQueueSettings } from "../../src/settings";
-import { WebhookQueueStack } from "../../src/webhook-queue-stack";
+import { mzDev } from "../../src/infrastructure/environments";
+import { WebhookQueueSettings } from "../../src/infrastructure/settings";
+import { WebhookQueueStack } from "../../src/infrastructure/webhook-queue-stack";
 
 export interface Synthesized {
   /** Terraform JSON as cdktf writes it. */
@@ -20,6 +20,7 @@ export interface TerraformJson {
   output: Record<string, any>;
   data: Record<string, Record<string, any>>;
   resource: Record<string, Record<string, any>>;
+  moved?: { from: string; to: string }[];
 }
 
 /** One scratch folder per test file (jest gives each file its own module registry) for Testing.app()'s output. */

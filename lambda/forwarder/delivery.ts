@@ -22,14 +22,7 @@ export interface DeliveryAttempt {
 }
 
 export type DeliveryOutcome =
-  | "delivered"
-  | "client-error"
-  | "throttled"
-  | "server-error"
-  | "unexpected-status"
-  | "timeout"
-  | "dns-error"
-  | "connection-error";
+  "delivered" | "client-error" | "throttled" | "server-error" | "unexpected-status" | "timeout" | "dns-error" | "connection-error";
 
 /**
  * Kept-alive sockets idle longer than this are closed instead of reused. A Lambda
@@ -42,9 +35,10 @@ export const IDLE_SOCKET_LIMIT_MS = 4_000;
 
 const DNS_ERROR_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
 
-const agents = {
-  "http:": new http.Agent({ keepAlive: true }),
-  "https:": new https.Agent({ keepAlive: true }),
+/** Per URL scheme: the request function and its keep-alive pool. */
+const transports = {
+  "http:": { request: http.request, agent: new http.Agent({ keepAlive: true }) },
+  "https:": { request: https.request, agent: new https.Agent({ keepAlive: true }) },
 };
 let lastExchangeEndedAt = 0;
 
@@ -67,48 +61,44 @@ export function isIdleTooLong(lastUsedAt: number, now: number, limitMs = IDLE_SO
 }
 
 /**
- * POSTs `body` (its UTF-8 bytes, unchanged) as application/json. Never rejects: every
- * fault becomes a `DeliveryAttempt`. The timeout covers connecting, the status line and
- * the response body, which is read to the end so the socket goes back to the pool.
+ * POSTs `body` (its UTF-8 bytes, unchanged) as application/json, with `headers` added. Never
+ * rejects: every fault becomes a `DeliveryAttempt`. The timeout covers connecting, the status
+ * line and the response body, which is read to the end so the socket goes back to the pool.
  */
-export function postJson(url: URL, body: string, timeoutMs: number): Promise<DeliveryAttempt> {
+export function postJson(url: URL, body: string, timeoutMs: number, headers: Readonly<Record<string, string>> = {}): Promise<DeliveryAttempt> {
   // Wall-clock time, which surely advances while the sandbox is frozen.
   if (isIdleTooLong(lastExchangeEndedAt, Date.now())) closeIdleSockets();
   const startedAt = performance.now();
-  const payload = Buffer.from(body, "utf8");
+  const payload = Buffer.from(body);
+  const { request: send, agent } = transports[url.protocol as keyof typeof transports];
   return new Promise((resolve) => {
-    let settled = false;
     let timedOut = false;
+    // The first outcome counts (the promise settles once): an answer cut short by our own
+    // timeout is a timeout.
     const settle = (result: Omit<DeliveryAttempt, "timedOut" | "latencyMs">): void => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
       lastExchangeEndedAt = Date.now();
       resolve({ ...result, timedOut, latencyMs: Math.round(performance.now() - startedAt) });
     };
-    const client = url.protocol === "https:" ? https : http;
-    const request = client.request(
+    const request = send(
       url,
-      {
-        method: "POST",
-        agent: agents[url.protocol as keyof typeof agents],
-        headers: { "content-type": "application/json", "content-length": payload.length },
-      },
+      { method: "POST", agent, headers: { ...headers, "content-type": "application/json", "content-length": payload.length } },
       (response) => {
         const status = response.statusCode;
         response.on("end", () => settle({ status }));
+        // A body cut short (the peer closed, or our timeout destroyed the request) is an error here: ECONNRESET "aborted".
         response.on("error", (error: NodeJS.ErrnoException) => settle({ status, ...describe(error) }));
-        response.on("close", () => {
-          if (!response.complete) settle({ status, errorCode: "ECONNRESET", errorMessage: "response cut short" });
-        });
         response.resume();
       },
     );
     request.on("error", (error: NodeJS.ErrnoException) => settle(describe(error)));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      request.destroy(new Error(`no complete answer within ${timeoutMs} ms`));
-    }, Math.max(0, timeoutMs));
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        request.destroy(new Error(`no complete answer within ${timeoutMs} ms`));
+      },
+      Math.max(0, timeoutMs),
+    );
     request.end(payload);
   });
 }
@@ -118,7 +108,7 @@ function describe(error: NodeJS.ErrnoException): { errorCode: string; errorMessa
 }
 
 function closeIdleSockets(): void {
-  for (const agent of Object.values(agents)) {
+  for (const { agent } of Object.values(transports)) {
     for (const sockets of Object.values(agent.freeSockets)) {
       for (const socket of sockets ?? []) socket.destroy();
     }

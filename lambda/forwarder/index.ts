@@ -1,5 +1,5 @@
 /**
- * The forwarder: SQS FIFO batch -> every target of each message's group, in order.
+ * The forwarder: SQS FIFO batch -> each message's source -> verified -> every target, in order.
  *
  * Records go one after another through Powertools' SqsFifoPartialProcessorAsync with
  * `skipGroupOnError`: once a record fails, the later records of its group are not sent
@@ -9,9 +9,12 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { FORWARDER_ENV, parseForwardTimeoutMs } from "./contract";
 import { forwardRecord, sqsRecordsOf } from "./forward";
-import { parseRoutes } from "./routes";
-import { parseForwardTimeoutMs, recordTimeouts } from "./timeout";
+import { quarantine } from "./quarantine";
+import { secretValues } from "./secrets";
+import { parseSources } from "./sources";
+import { recordTimeouts } from "./timeout";
 
 /** Service name and level come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL. */
 const logger = new Logger();
@@ -19,11 +22,24 @@ const logger = new Logger();
 export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse> {
   if (context) logger.addContext(context);
   try {
-    const routes = parseRoutes(process.env.ROUTES);
+    const sources = parseSources(process.env[FORWARDER_ENV.sources]);
+    const deadLetterQueueUrl = process.env[FORWARDER_ENV.deadLetterQueueUrl];
     const records = sqsRecordsOf(event);
-    const configuredTimeout = parseForwardTimeoutMs(process.env.FORWARD_TIMEOUT_MS);
+    const configuredTimeout = parseForwardTimeoutMs(process.env[FORWARDER_ENV.forwardTimeoutMs]);
     const nextTimeout = recordTimeouts(configuredTimeout, context && (() => context.getRemainingTimeInMillis()), records.length);
-    const forward = (record: SQSRecord) => forwardRecord(record, routes, nextTimeout(), logger);
+    const forward = (record: SQSRecord) =>
+      forwardRecord(record, {
+        sources,
+        defaultSource: process.env[FORWARDER_ENV.defaultSource],
+        timeoutMs: nextTimeout(),
+        logger,
+        secrets: secretValues,
+        quarantine: (quarantined, reason) => {
+          if (!deadLetterQueueUrl)
+            throw new Error(`${FORWARDER_ENV.deadLetterQueueUrl} is not set: a webhook that fails verification cannot be quarantined`);
+          return quarantine(quarantined, reason, deadLetterQueueUrl);
+        },
+      });
     const processor = new SqsFifoPartialProcessorAsync(); // holds one batch's state
     const response = await processPartialResponse({ Records: records }, forward, processor, { context, skipGroupOnError: true });
     logger.info("batch done", { records: records.length, failed: response.batchItemFailures.map((failure) => failure.itemIdentifier) });

@@ -1,7 +1,7 @@
 /**
  * How long one record may take to be answered by all its targets (called in parallel).
  *
- * `FORWARD_TIMEOUT_MS` when set; the stack sets (function timeout - 5 s) / batch size.
+ * `FORWARD_TIMEOUT_MS` when set; the stack sets contract.ts's defaultForwardTimeoutMs.
  * Unset, each record gets an equal share of the invocation's remaining time less a
  * reserve (a fifth of it, at most 5 s); without a Lambda context (local runs), 10 s.
  * Either way a record never gets more than the remaining time less the reserve, so the
@@ -10,22 +10,8 @@
 export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 export const MAX_RESERVE_MS = 5_000;
 
-/** Throws unless `raw` is unset or a positive whole number of milliseconds. */
-export function parseForwardTimeoutMs(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`FORWARD_TIMEOUT_MS must be a positive whole number of milliseconds; got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
 /** Returns the timeout for the next record, read from `remainingMs` at call time. */
-export function recordTimeouts(
-  configuredMs: number | undefined,
-  remainingMs: (() => number) | undefined,
-  recordCount: number,
-): () => number {
+export function recordTimeouts(configuredMs: number | undefined, remainingMs: (() => number) | undefined, recordCount: number): () => number {
   if (remainingMs === undefined) return () => configuredMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
   const remainingAtStart = remainingMs();
   const reserve = Math.min(MAX_RESERVE_MS, Math.floor(remainingAtStart / 5));

@@ -1,6 +1,21 @@
-import { recordProblem, sqsRecordsOf } from "../../../lambda/forwarder/forward";
-import { parseRoutes, targetsFor } from "../../../lambda/forwarder/routes";
-import { sqsEvent, sqsRecord } from "./sqs-events";
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { SQSRecord } from "aws-lambda";
+import { createHash } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { octokit } from "../../support/saas-signers";
+import {
+  forwardRecord,
+  recordProblem,
+  RecordNotForwardedError,
+  sqsRecordsOf,
+  verificationFailure,
+  webhookIdOf,
+  ForwardContext,
+} from "../../../lambda/forwarder/forward";
+import { parseSources, SourceTable } from "../../../lambda/forwarder/sources";
+import { captureOutput, logEntries } from "../../support/bundled-lambda";
+import { answer, hang, type LocalTarget, type Reply, startTarget } from "../../support/local-targets";
+import { sqsEvent, sqsRecord } from "../../support/sqs-events";
 
 describe("sqsRecordsOf", () => {
   test("returns the records of an SQS event", () => {
@@ -14,25 +29,428 @@ describe("sqsRecordsOf", () => {
     ["Records that is not a list", { Records: {} }],
     ["an SNS record", { Records: [{ EventSource: "aws:sns" }] }],
     ["a record without messageId", { Records: [{ eventSource: "aws:sqs" }] }],
+    ["an SNS record with a messageId", { Records: [{ eventSource: "aws:sns", messageId: "m-1" }] }],
+    ["SQS records mixed with others", { Records: [...sqsEvent({ messageId: "m-1", group: "orders" }).Records, { eventSource: "aws:s3" }] }],
+    ["a null record", { Records: [null] }],
+    ["an undefined record", { Records: [undefined] }],
+    ["a string record", { Records: ["aws:sqs"] }],
   ])("refuses %s", (_name, event) => {
     expect(() => sqsRecordsOf(event)).toThrow(/not an SQS event/);
   });
 });
 
-describe("recordProblem", () => {
-  const routes = parseRoutes('{"orders":{"application":"https://example.com/hook"}}');
+const sources = parseSources(
+  JSON.stringify({
+    orders: { targets: { application: { url: "https://example.com/hook" } } },
+    github: {
+      targets: { application: { url: "https://example.com/hook" } },
+      signature: { scheme: "github", secretParameters: ["/webhooks/github"] },
+    },
+  }),
+);
 
-  test("a routed record with a body can be sent", () => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders" }), targetsFor(routes, "orders"))).toBeUndefined();
+describe("recordProblem", () => {
+  test("a record of a known source with a body can be sent", () => {
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders" }), sources.get("orders"), "orders")).toBeUndefined();
   });
 
-  test("a group without a route cannot", () => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "payments" }), targetsFor(routes, "payments"))).toBe(
-      "no route for its message group",
+  test("an unknown source cannot, nor a record without a source and no default", () => {
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "payments" }), undefined, "payments")).toBe('unknown source "payments"');
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "x", source: null }), undefined, undefined)).toBe(
+      "no source attribute and no default source",
     );
   });
 
   test.each([null, ""])("a body of %p cannot", (body) => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders", body }), targetsFor(routes, "orders"))).toBe("no body");
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders"), "orders")).toBe("no body");
+  });
+});
+
+describe("webhookIdOf", () => {
+  test("the ingress's webhook ID attribute, without its prefix", () => {
+    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", attributes: { "webhook-id": "v=Kq0ZXj2xNjMEJdw=" } }))).toBe("Kq0ZXj2xNjMEJdw=");
+  });
+
+  test("a message queued before the ingress wrote one: a digest of its body, the same on every retry and redrive", () => {
+    const first = webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', source: null }));
+    const redriven = webhookIdOf(sqsRecord({ messageId: "m-99", group: "g", body: '{"a":1}', source: null }));
+    expect(first).toMatch(/^legacy_[0-9a-f]{32}$/);
+    expect(redriven).toBe(first);
+    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":2}', source: null }))).not.toBe(first);
+    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', attributes: { "webhook-id": "v=" } }))).toBe(first);
+  });
+
+  test("the legacy ID is the first 32 hex digits of the body's SHA-256; a record without a body or attributes still has one", () => {
+    const digest = (body: string) => `legacy_${createHash("sha256").update(body).digest("hex").slice(0, 32)}`;
+    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', source: null }))).toBe(digest('{"a":1}'));
+    const bare = { ...sqsRecord({ messageId: "m-1", group: "g", body: null }), messageAttributes: undefined } as unknown as SQSRecord;
+    expect(webhookIdOf(bare)).toBe(digest(""));
+  });
+});
+
+describe("verificationFailure", () => {
+  const secret = "it's a secret to everybody";
+  const context = { secrets: async () => [secret] } as unknown as ForwardContext;
+  const body = '{"action":"opened"}';
+  const received = String(Date.UTC(2026, 10, 23));
+
+  test("a source without a signature is not checked", async () => {
+    await expect(
+      verificationFailure(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders")!, context),
+    ).resolves.toBeUndefined();
+  });
+
+  test("a webhook GitHub signed verifies; a tampered one does not", async () => {
+    const signature = await octokit.sign(secret, body);
+    const record = (withBody: string) =>
+      sqsRecord({
+        messageId: "m-1",
+        group: "g",
+        source: "github",
+        body: withBody,
+        attributes: { "header.x-hub-signature-256": `v=${signature}`, "webhook-received-at": received },
+      });
+    await expect(verificationFailure(record(body), sources.get("github")!, context)).resolves.toBeUndefined();
+    await expect(verificationFailure(record(`${body} `), sources.get("github")!, context)).resolves.toBe("signature mismatch");
+  });
+
+  test("a request without the header (carried as 'v=') is refused with the header's name", async () => {
+    const record = sqsRecord({
+      messageId: "m-1",
+      group: "g",
+      source: "github",
+      body,
+      attributes: { "header.x-hub-signature-256": "v=", "webhook-received-at": received },
+    });
+    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toBe("missing header x-hub-signature-256");
+  });
+
+  test("a message that did not come through the source's route (no receive time) is refused", async () => {
+    const record = sqsRecord({ messageId: "m-1", group: "g", source: "github", body });
+    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toMatch(/^no receive time/);
+  });
+
+  test.each(["0", "-1", "soon", "Infinity"])("a receive time of %s is no receive time", async (receivedAt) => {
+    const signature = await octokit.sign(secret, body);
+    const record = sqsRecord({
+      messageId: "m-1",
+      group: "g",
+      source: "github",
+      body,
+      attributes: { "header.x-hub-signature-256": `v=${signature}`, "webhook-received-at": receivedAt },
+    });
+    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toBe(
+      "no receive time: the message did not come through the signed source's route",
+    );
+  });
+
+  test("the source's secret parameters are the ones read", async () => {
+    const asked: (readonly string[])[] = [];
+    const reading = { secrets: async (names: readonly string[]) => (asked.push(names), [secret]) } as unknown as ForwardContext;
+    const record = sqsRecord({ messageId: "m-1", group: "g", source: "github", body, attributes: { "webhook-received-at": received } });
+    await verificationFailure(record, sources.get("github")!, reading);
+    expect(asked).toEqual([["/webhooks/github"]]);
+  });
+});
+
+describe("forwardRecord, against real targets on 127.0.0.1", () => {
+  const SIGNING_SECRET = `whsec_${Buffer.from("the forwarder's own signing key!!").toString("base64")}`;
+  const GITHUB_SECRET = "it's a secret to everybody";
+  const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
+  let targets: LocalTarget[] = [];
+  let output: ReturnType<typeof captureOutput>;
+
+  async function target(reply?: Reply): Promise<LocalTarget> {
+    const started = await startTarget(reply);
+    targets.push(started);
+    return started;
+  }
+
+  /** The sources table with these targets (`{source: {target: url or {url, signingSecretParameter}}}`), github signed. */
+  function sourcesOf(routes: Record<string, Record<string, string | { url: string; signingSecretParameter: string }>>): SourceTable {
+    return parseSources(
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(routes).map(([source, named]) => [
+            source,
+            {
+              targets: Object.fromEntries(Object.entries(named).map(([name, url]) => [name, typeof url === "string" ? { url } : url])),
+              ...(source === "github" && { signature: { scheme: "github", secretParameters: ["/webhooks/github"] } }),
+            },
+          ]),
+        ),
+      ),
+    );
+  }
+
+  interface Calls {
+    readonly secrets: (readonly string[])[];
+    readonly quarantined: [string, string][];
+  }
+
+  function contextOf(sourceTable: SourceTable, overrides: Partial<ForwardContext> = {}): { context: ForwardContext; calls: Calls } {
+    const calls: Calls = { secrets: [], quarantined: [] };
+    const context: ForwardContext = {
+      sources: sourceTable,
+      timeoutMs: 2_000,
+      logger: new Logger({ serviceName: "webhook-forwarder", logLevel: "INFO" }),
+      secrets: async (names) => {
+        calls.secrets.push(names);
+        return names.map((name) => (name === "/webhooks/github" ? GITHUB_SECRET : SIGNING_SECRET));
+      },
+      quarantine: async (record, reason) => {
+        calls.quarantined.push([record.messageId, reason]);
+        return "dlq-message-1";
+      },
+      now: () => NOW,
+      ...overrides,
+    };
+    return { context, calls };
+  }
+
+  const entries = () => logEntries(output.lines());
+
+  beforeEach(() => {
+    output = captureOutput();
+  });
+  afterEach(async () => {
+    output.restore();
+    await Promise.all(targets.map((started) => started.close()));
+    targets = [];
+  });
+
+  test("delivers the body to every target at once, with the webhook's ID and source, and logs each delivery", async () => {
+    const application = await target();
+    const audit = await target(answer(204));
+    const { context } = contextOf(sourcesOf({ orders: { application: application.url, audit: audit.url } }));
+    const record = sqsRecord({ messageId: "m-1", group: "orders", body: '{"id":1}', attributes: { "webhook-id": "v=wh_1" } });
+
+    await expect(forwardRecord(record, context)).resolves.toBeUndefined();
+
+    for (const received of [application.received, audit.received]) {
+      expect(received).toHaveLength(1);
+      expect(received[0].body.toString()).toBe('{"id":1}');
+      expect(received[0].headers).toMatchObject({ "webhook-id": "wh_1", "x-webhook-source": "orders" });
+      expect(received[0].headers["webhook-signature"]).toBeUndefined();
+    }
+    const fields = { messageId: "m-1", messageGroupId: "orders", source: "orders", webhookId: "wh_1", outcome: "delivered" };
+    expect(entries()).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: "message delivered",
+        ...fields,
+        target: "application",
+        status: 200,
+        latencyMs: expect.any(Number),
+      }),
+      expect.objectContaining({
+        level: "INFO",
+        message: "message delivered",
+        ...fields,
+        target: "audit",
+        status: 204,
+        latencyMs: expect.any(Number),
+      }),
+    ]);
+  });
+
+  test("a target that does not answer 2xx fails the record, naming each failed target and its outcome", async () => {
+    const application = await target();
+    const audit = await target(answer(503));
+    const archive = await target(answer(404));
+    const { context } = contextOf(sourcesOf({ orders: { application: application.url, audit: audit.url, archive: archive.url } }));
+
+    const forwarding = forwardRecord(sqsRecord({ messageId: "m-1", group: "orders" }), context);
+
+    await expect(forwarding).rejects.toThrow(
+      new RecordNotForwardedError("message m-1 (group orders) not delivered: audit server-error, archive client-error"),
+    );
+    await expect(forwarding).rejects.toMatchObject({ name: "RecordNotForwardedError" });
+    expect(application.received).toHaveLength(1);
+    expect(entries().filter((entry) => entry.level === "WARN")).toEqual([
+      expect.objectContaining({
+        message: "message not delivered",
+        messageId: "m-1",
+        target: "audit",
+        status: 503,
+        outcome: "server-error",
+        timeoutMs: 2_000,
+      }),
+      expect.objectContaining({
+        message: "message not delivered",
+        messageId: "m-1",
+        target: "archive",
+        status: 404,
+        outcome: "client-error",
+        timeoutMs: 2_000,
+      }),
+    ]);
+  });
+
+  test("each request is cut at the context's timeout, and the log says why", async () => {
+    const slow = await target(hang);
+    const { context } = contextOf(sourcesOf({ orders: { slow: slow.url } }), { timeoutMs: 150 });
+
+    const started = Date.now();
+    await expect(forwardRecord(sqsRecord({ messageId: "m-1", group: "orders" }), context)).rejects.toThrow("not delivered: slow timeout");
+
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(entries()).toContainEqual(
+      expect.objectContaining({ level: "WARN", target: "slow", outcome: "timeout", timeoutMs: 150, error: "no complete answer within 150 ms" }),
+    );
+  });
+
+  test("a message without a source attribute goes to the default source", async () => {
+    const application = await target();
+    const { context } = contextOf(sourcesOf({ default: { application: application.url } }), { defaultSource: "default" });
+
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "mz-dev-sqs-webhook", source: null }), context);
+
+    expect(application.received.map((request) => request.headers["x-webhook-source"])).toEqual(["default"]);
+  });
+
+  test.each([
+    ["an unknown source", { messageId: "m-1", group: "payments" }, {}, 'unknown source "payments"'],
+    ["no source and no default", { messageId: "m-1", group: "payments", source: null }, {}, "no source attribute and no default source"],
+    [
+      "a default source that is unknown",
+      { messageId: "m-1", group: "payments", source: null },
+      { defaultSource: "legacy" },
+      'unknown source "legacy"',
+    ],
+    ["no body", { messageId: "m-1", group: "orders", body: null }, {}, "no body"],
+    ["an empty body", { messageId: "m-1", group: "orders", body: "" }, {}, "no body"],
+  ])("%s: nothing is sent, the record fails and the log says why", async (_name, spec, overrides, reason) => {
+    const application = await target();
+    const { context, calls } = contextOf(sourcesOf({ orders: { application: application.url } }), overrides);
+
+    await expect(forwardRecord(sqsRecord(spec), context)).rejects.toThrow(
+      new RecordNotForwardedError(`message m-1 (group ${spec.group}): ${reason}`),
+    );
+
+    expect(application.received).toHaveLength(0);
+    expect(calls.quarantined).toEqual([]);
+    expect(entries()).toEqual([
+      expect.objectContaining({ level: "WARN", message: "message not forwarded", messageId: "m-1", messageGroupId: spec.group, reason }),
+    ]);
+  });
+
+  test("a record without SQS attributes is still reported by its message ID", async () => {
+    const { context } = contextOf(sourcesOf({ orders: { application: "http://127.0.0.1:1/hook" } }));
+    const record = { ...sqsRecord({ messageId: "m-1", group: "payments" }), attributes: undefined } as unknown as SQSRecord;
+
+    await expect(forwardRecord(record, context)).rejects.toThrow('message m-1 (group undefined): unknown source "payments"');
+  });
+
+  test("a signed webhook that verifies is delivered", async () => {
+    const application = await target();
+    const { context, calls } = contextOf(sourcesOf({ github: { application: application.url } }));
+    const body = '{"action":"opened"}';
+    const record = sqsRecord({
+      messageId: "m-1",
+      group: "github",
+      body,
+      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(GITHUB_SECRET, body)}`, "webhook-received-at": String(NOW) },
+    });
+
+    await forwardRecord(record, context);
+
+    expect(application.received).toHaveLength(1);
+    expect(calls).toEqual({ secrets: [["/webhooks/github"]], quarantined: [] });
+  });
+
+  test("a webhook that fails verification is quarantined with the reason, never delivered, and the record counts as handled", async () => {
+    const application = await target();
+    const { context, calls } = contextOf(sourcesOf({ github: { application: application.url } }));
+    const record = sqsRecord({
+      messageId: "m-1",
+      group: "github",
+      body: '{"action":"opened"}',
+      attributes: {
+        "header.x-hub-signature-256": `v=${await octokit.sign("another secret", "{}")}`,
+        "webhook-received-at": String(NOW),
+        "webhook-id": "v=delivery-1",
+      },
+    });
+
+    await expect(forwardRecord(record, context)).resolves.toBeUndefined();
+
+    expect(application.received).toHaveLength(0);
+    expect(calls.quarantined).toEqual([["m-1", "signature mismatch"]]);
+    expect(entries()).toEqual([
+      expect.objectContaining({
+        level: "WARN",
+        message: "webhook quarantined: signature not verified",
+        messageId: "m-1",
+        messageGroupId: "github",
+        source: "github",
+        webhookId: "delivery-1",
+        reason: "signature mismatch",
+        deadLetterMessageId: "dlq-message-1",
+      }),
+    ]);
+  });
+
+  test("a quarantine that fails fails the record, so it is retried", async () => {
+    const { context } = contextOf(sourcesOf({ github: { application: "http://127.0.0.1:1/hook" } }), {
+      quarantine: async () => {
+        throw new Error("DLQ unreachable");
+      },
+    });
+    const record = sqsRecord({ messageId: "m-1", group: "github", attributes: { "webhook-received-at": String(NOW) } });
+
+    await expect(forwardRecord(record, context)).rejects.toThrow("DLQ unreachable");
+  });
+
+  test("a target with a signing secret gets a Standard Webhooks signature, made at the context's time, that the application can verify", async () => {
+    const application = await target();
+    const plain = await target();
+    const { context, calls } = contextOf(
+      sourcesOf({ orders: { signed: { url: application.url, signingSecretParameter: "/webhooks/application" }, plain: plain.url } }),
+    );
+    const body = '{"id":"m-1","name":"Zoë"}';
+
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "orders", body, attributes: { "webhook-id": "v=wh_1" } }), context);
+
+    const headers = application.received[0].headers as Record<string, string>;
+    expect(headers).toMatchObject({ "webhook-id": "wh_1", "webhook-timestamp": String(NOW / 1000), "x-webhook-source": "orders" });
+    expect(() => new Webhook(SIGNING_SECRET).verify(body, headers)).toThrow(/too old/);
+    jest.useFakeTimers({
+      now: NOW,
+      doNotFake: [
+        "nextTick",
+        "setImmediate",
+        "setTimeout",
+        "clearTimeout",
+        "setInterval",
+        "clearInterval",
+        "queueMicrotask",
+        "performance",
+        "hrtime",
+      ],
+    });
+    try {
+      expect(new Webhook(SIGNING_SECRET).verify(body, headers)).toEqual({ id: "m-1", name: "Zoë" });
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(plain.received[0].headers["webhook-signature"]).toBeUndefined();
+    expect(calls.secrets).toEqual([["/webhooks/application"]]);
+  });
+
+  test("without a clock of its own the context signs at the current time", async () => {
+    const application = await target();
+    const { context } = contextOf(sourcesOf({ orders: { signed: { url: application.url, signingSecretParameter: "/webhooks/application" } } }), {
+      now: undefined,
+    });
+    const body = '{"id":"m-1"}';
+
+    const before = Math.floor(Date.now() / 1000);
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "orders", body }), context);
+
+    const headers = application.received[0].headers as Record<string, string>;
+    expect(Number(headers["webhook-timestamp"])).toBeGreaterThanOrEqual(before);
+    expect(Number(headers["webhook-timestamp"])).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    expect(new Webhook(SIGNING_SECRET).verify(body, headers)).toEqual({ id: "m-1" });
   });
 });

@@ -3,8 +3,8 @@
  * with injected faults. Nothing on the HTTP path is mocked.
  */
 import { spawn } from "node:child_process";
-import { bundleForwarder } from "../../../src/forwarder/bundle";
-import { captureOutput, type ForwarderHandler, loadBundledHandler, logEntries, setForwarderEnv } from "./bundled-forwarder";
+import { bundleLambda } from "../../../src/infrastructure/bundling/bundle";
+import { captureOutput, type ForwarderHandler, loadBundledHandler, logEntries, setForwarderEnv } from "../../support/bundled-lambda";
 import {
   answer,
   hang,
@@ -17,8 +17,11 @@ import {
   stallBody,
   startTarget,
   UNRESOLVABLE_URL,
-} from "./local-targets";
-import { lambdaContext, sqsEvent } from "./sqs-events";
+} from "../../support/local-targets";
+import { type LocalAws, startLocalAws } from "../../support/local-aws";
+import { octokit } from "../../support/saas-signers";
+import { lambdaContext, sqsEvent } from "../../support/sqs-events";
+import { Webhook } from "standardwebhooks";
 
 let targets: LocalTarget[] = [];
 let restoreEnv: () => void = () => undefined;
@@ -30,11 +33,26 @@ async function target(reply?: Reply): Promise<LocalTarget> {
   return started;
 }
 
+/** `{source: {target: url}}` as SOURCES (each test record's source is its group unless it says otherwise). */
+function sourcesOf(routes: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(routes).map(([source, targets]) => [
+      source,
+      typeof targets === "object" && targets !== null && !Array.isArray(targets)
+        ? { targets: Object.fromEntries(Object.entries(targets).map(([name, url]) => [name, { url }])) }
+        : targets,
+    ]),
+  );
+}
+
 /** Loads a fresh bundle with this environment (the logger reads its level at load time). */
-function forwarder(routes: unknown, env: { FORWARD_TIMEOUT_MS?: string; POWERTOOLS_LOG_LEVEL?: string } = {}): ForwarderHandler {
+function forwarder(
+  routes: unknown,
+  env: { FORWARD_TIMEOUT_MS?: string; POWERTOOLS_LOG_LEVEL?: string; DEFAULT_SOURCE?: string } = {},
+): ForwarderHandler {
   restoreEnv();
   restoreEnv = setForwarderEnv({
-    ROUTES: typeof routes === "string" || routes === undefined ? routes : JSON.stringify(routes),
+    SOURCES: typeof routes === "string" || routes === undefined ? routes : JSON.stringify(sourcesOf(routes as Record<string, unknown>)),
     POWERTOOLS_SERVICE_NAME: "webhook-forwarder",
     POWERTOOLS_LOG_LEVEL: "INFO",
     QUEUE_URL: "https://sqs.ap-northeast-1.amazonaws.com/123456789012/webhook.fifo",
@@ -48,7 +66,7 @@ const failedIds = (ids: string[]) => ({ batchItemFailures: ids.map((itemIdentifi
 /** Answers 500 to messages whose body contains "fail", 200 to the others. */
 const failMarked: Reply = (request, response) => answer(request.body.includes("fail") ? 500 : 200)(request, response);
 
-beforeAll(() => bundleForwarder());
+beforeAll(() => bundleLambda("forwarder"));
 beforeEach(() => {
   output = captureOutput();
 });
@@ -58,6 +76,26 @@ afterEach(async () => {
   restoreEnv = () => undefined;
   await Promise.all(targets.map((started) => started.close()));
   targets = [];
+});
+
+test("every request carries the webhook's stable ID and its source; a message queued before sources existed goes to the default source", async () => {
+  const application = await target();
+  const handler = forwarder({ default: { application: application.url }, github: { application: application.url } }, { DEFAULT_SOURCE: "default" });
+
+  const response = await handler(
+    sqsEvent(
+      { messageId: "m-1", group: "github:r1", source: "github", attributes: { "webhook-id": "v=72d3162e-cc78-11e3-81ab-4c9367dc0958" } },
+      { messageId: "m-2", group: "mz-dev-sqs-webhook", source: null, body: '{"legacy":true,"id":"m-2"}' },
+    ),
+    lambdaContext(),
+  );
+
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(application.received.map((request) => [request.headers["x-webhook-source"], request.headers["webhook-id"]])).toEqual([
+    ["github", "72d3162e-cc78-11e3-81ab-4c9367dc0958"],
+    ["default", expect.stringMatching(/^legacy_[0-9a-f]{32}$/)],
+  ]);
+  expect(application.received[0].headers["webhook-signature"]).toBeUndefined();
 });
 
 test("POSTs the body byte-identical as application/json and reports no failure", async () => {
@@ -78,7 +116,7 @@ test("POSTs the body byte-identical as application/json and reports no failure",
 
 interface Fault {
   readonly name: string;
-  /** The URL of the faulty group's target; undefined leaves the group out of ROUTES. */
+  /** The URL of the faulty source's target; undefined leaves the source out of SOURCES. */
   readonly faultyUrl?: (healthy: LocalTarget) => Promise<string> | string;
   readonly body?: null;
   /** Fields of the WARN entry logged for the faulty message. */
@@ -97,7 +135,7 @@ const faults: Fault[] = [
   { name: "connection refused", faultyUrl: refusedUrl, logged: { outcome: "connection-error" } },
   { name: "connection reset", faultyUrl: async () => (await target(resetConnection)).url, logged: { outcome: "connection-error" } },
   { name: "DNS failure", faultyUrl: () => UNRESOLVABLE_URL, logged: { outcome: "dns-error" } },
-  { name: "unknown message group", logged: { reason: "no route for its message group" } },
+  { name: "unknown source", logged: { reason: 'unknown source "faulty"' } },
   { name: "missing body", faultyUrl: (healthy) => healthy.url, body: null, logged: { reason: "no body" } },
 ];
 
@@ -149,17 +187,24 @@ test.each([
 });
 
 test.each([
-  ["unset", undefined, /ROUTES is not set/],
-  ["not JSON", "{orders:", /ROUTES is not valid JSON/],
-  ["an array", "[]", /at least one message group/],
-  ["empty", "{}", /at least one message group/],
-  ["a group without targets", { orders: "HEALTHY", other: {} }, /ROUTES\["other"\] must map at least one target/],
-  ["a relative URL", { orders: "HEALTHY", other: { app: "/hook" } }, /ROUTES\["other"\]\["app"\] must be an absolute http\(s\) URL/],
-  ["a non-http URL", { orders: "HEALTHY", other: { app: "ftp://example.com/hook" } }, /must use https: or http:; got ftp:/],
-])("ROUTES %s: throws a clear error and delivers nowhere", async (_name, routes, message) => {
+  ["unset", undefined, /SOURCES is not set/],
+  ["not JSON", "{orders:", /SOURCES is not valid JSON/],
+  ["an array", "[]", /at least one source/],
+  ["empty", "{}", /at least one source/],
+  ["a source without targets", { orders: "HEALTHY", other: {} }, /SOURCES\["other"\]\["targets"\] must be at least one target/],
+  [
+    "a relative URL",
+    { orders: "HEALTHY", other: { app: "/hook" } },
+    /SOURCES\["other"\]\["targets"\]\["app"\]\["url"\] must be an absolute https:\/\/ or http:\/\/ URL; got "\/hook"/,
+  ],
+  [
+    "a non-http URL",
+    { orders: "HEALTHY", other: { app: "ftp://example.com/hook" } },
+    /must be an absolute https:\/\/ or http:\/\/ URL; got "ftp:\/\/example.com\/hook"/,
+  ],
+])("SOURCES %s: throws a clear error and delivers nowhere", async (_name, routes, message) => {
   const application = await target();
-  const withHealthyTarget =
-    typeof routes === "object" ? { ...routes, orders: { application: application.url } } : routes;
+  const withHealthyTarget = typeof routes === "object" ? { ...routes, orders: { application: application.url } } : routes;
   const handler = forwarder(withHealthyTarget);
 
   await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).rejects.toThrow(message);
@@ -206,10 +251,7 @@ test("fan-out: the record is delivered only when both targets answer 2xx", async
   const audit = await target(failMarked);
   const handler = forwarder({ orders: { application: application.url, audit: audit.url } });
 
-  const response = await handler(
-    sqsEvent({ messageId: "ok-1", group: "orders" }, { messageId: "fail-2", group: "orders" }),
-    lambdaContext(),
-  );
+  const response = await handler(sqsEvent({ messageId: "ok-1", group: "orders" }, { messageId: "fail-2", group: "orders" }), lambdaContext());
 
   expect(response).toEqual(failedIds(["fail-2"]));
   expect(messageIds(application.received)).toEqual(["ok-1", "fail-2"]);
@@ -287,10 +329,7 @@ test("logs JSON at INFO with message ID, group, target, status and latency, and 
   const body = '{"email":"taro.yamada@example.com","id":"m-1"}';
   const handler = forwarder({ orders: { application: application.url }, audited: { application: application.url, audit: audit.url } });
 
-  await handler(
-    sqsEvent({ messageId: "m-1", group: "orders", body }, { messageId: "m-2", group: "audited", body }),
-    lambdaContext(),
-  );
+  await handler(sqsEvent({ messageId: "m-1", group: "orders", body }, { messageId: "m-2", group: "audited", body }), lambdaContext());
 
   const entries = logEntries(output.lines());
   expect(entries).toContainEqual(
@@ -306,7 +345,14 @@ test("logs JSON at INFO with message ID, group, target, status and latency, and 
     }),
   );
   expect(entries).toContainEqual(
-    expect.objectContaining({ level: "WARN", messageId: "m-2", messageGroupId: "audited", target: "audit", status: 503, latencyMs: expect.any(Number) }),
+    expect.objectContaining({
+      level: "WARN",
+      messageId: "m-2",
+      messageGroupId: "audited",
+      target: "audit",
+      status: 503,
+      latencyMs: expect.any(Number),
+    }),
   );
   expect(output.lines().join("\n")).not.toContain("taro.yamada");
 });
@@ -328,7 +374,7 @@ test("HTTPS targets: delivered over one kept-alive TLS connection (bundle run in
     const secure = await startTarget(answer(200), certificate);
     targets.push(secure);
     const script = `
-      const { handler } = require(${JSON.stringify(bundleForwarder().file)});
+      const { handler } = require(${JSON.stringify(bundleLambda("forwarder").file)});
       const event = (ids) => ({ Records: ids.map((id) => ({ messageId: id, body: JSON.stringify({ id }), eventSource: "aws:sqs", attributes: { MessageGroupId: "orders" } })) });
       (async () => {
         const results = [await handler(event(["m-1", "m-2"])), await handler(event(["m-3"]))];
@@ -338,7 +384,9 @@ test("HTTPS targets: delivered over one kept-alive TLS connection (bundle run in
       env: {
         PATH: process.env.PATH,
         NODE_EXTRA_CA_CERTS: certificate.certFile,
-        ROUTES: JSON.stringify({ orders: { application: secure.url } }),
+        SOURCES: JSON.stringify({ orders: { targets: { application: { url: secure.url } } } }),
+        // These records carry no source attribute, as a message queued before sources existed.
+        DEFAULT_SOURCE: "orders",
         POWERTOOLS_LOG_LEVEL: "ERROR",
       },
       stdio: ["ignore", "ignore", "pipe"],
@@ -353,4 +401,211 @@ test("HTTPS targets: delivered over one kept-alive TLS connection (bundle run in
   } finally {
     certificate.remove();
   }
+});
+
+/**
+ * The handler module loaded from its source in this process, as the mutation tests run it (they
+ * see lambda/ only through what the tests import), with SSM and the DLQ on 127.0.0.1.
+ */
+describe("the handler from its source", () => {
+  const GITHUB_SECRET = "it's a secret to everybody";
+  const SIGNING_SECRET = `whsec_${Buffer.from("the forwarder's own signing key!!").toString("base64")}`;
+  let aws: LocalAws;
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    aws.parameters.set("/webhooks/github", GITHUB_SECRET);
+    aws.parameters.set("/webhooks/application", SIGNING_SECRET);
+  });
+  afterAll(() => aws.close());
+  beforeEach(() => {
+    aws.sent.length = 0;
+  });
+
+  /** Loads lambda/forwarder/index.ts afresh with this environment; `github` sources are signed. */
+  function sourceForwarder(
+    sources: Record<string, Record<string, string | { url: string; signingSecretParameter: string }>>,
+    env: { FORWARD_TIMEOUT_MS?: string; DEFAULT_SOURCE?: string; DEAD_LETTER_QUEUE_URL?: string; SOURCES?: string } = {},
+  ): ForwarderHandler {
+    restoreEnv();
+    restoreEnv = setForwarderEnv({
+      SOURCES: JSON.stringify(
+        Object.fromEntries(
+          Object.entries(sources).map(([source, named]) => [
+            source,
+            {
+              targets: Object.fromEntries(Object.entries(named).map(([name, url]) => [name, typeof url === "string" ? { url } : url])),
+              ...(source === "github" && { signature: { scheme: "github", secretParameters: ["/webhooks/github"] } }),
+            },
+          ]),
+        ),
+      ),
+      POWERTOOLS_SERVICE_NAME: "webhook-forwarder",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+      ...aws.env,
+      ...env,
+    });
+    let handler: ForwarderHandler | undefined;
+    jest.isolateModules(() => {
+      handler = (require("../../../lambda/forwarder/index") as { handler: ForwarderHandler }).handler;
+    });
+    return handler!;
+  }
+
+  /** A github webhook as the ingress queues it, signed with `secret`. */
+  async function githubRecord(messageId: string, secret: string) {
+    const body = JSON.stringify({ action: "opened", id: messageId });
+    return {
+      messageId,
+      group: "github",
+      body,
+      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(secret, body)}`, "webhook-received-at": String(Date.now()) },
+    };
+  }
+
+  test("a failure skips the rest of its group only; the response names them, and the log line of the batch too, with the Lambda context", async () => {
+    const application = await target(failMarked);
+    const handler = sourceForwarder({ a: { application: application.url }, b: { application: application.url } });
+
+    const response = await handler(
+      sqsEvent(
+        { messageId: "a-1", group: "a" },
+        { messageId: "fail-a-2", group: "a" },
+        { messageId: "b-1", group: "b" },
+        { messageId: "a-3", group: "a" },
+      ),
+      lambdaContext(),
+    );
+
+    expect(response).toEqual(failedIds(["fail-a-2", "a-3"]));
+    expect(messageIds(application.received)).toEqual(["a-1", "fail-a-2", "b-1"]);
+    expect(logEntries(output.lines())).toContainEqual(
+      expect.objectContaining({
+        level: "INFO",
+        message: "batch done",
+        service: "webhook-forwarder",
+        records: 4,
+        failed: ["fail-a-2", "a-3"],
+        function_name: "webhook-forwarder",
+        function_request_id: "c6af9ac6-7b61-11e6-9a41-93e812345678",
+      }),
+    );
+  });
+
+  test("without a Lambda context (a local run) it forwards all the same, and logs no context", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ orders: { application: application.url } });
+
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }))).resolves.toEqual({ batchItemFailures: [] });
+
+    const done = logEntries(output.lines()).find((entry) => entry.message === "batch done");
+    expect(done).toMatchObject({ records: 1, failed: [] });
+    expect(done).not.toHaveProperty("function_request_id");
+  });
+
+  test("DEFAULT_SOURCE: where a message without a source attribute goes", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ article: { application: application.url } }, { DEFAULT_SOURCE: "article" });
+
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "g", source: null }), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+    expect(application.received.map((request) => request.headers["x-webhook-source"])).toEqual(["article"]);
+  });
+
+  test("FORWARD_TIMEOUT_MS cuts a hanging target", async () => {
+    const slow = await target(hang);
+    const application = await target();
+    const handler = sourceForwarder({ slow: { application: slow.url }, orders: { application: application.url } }, { FORWARD_TIMEOUT_MS: "300" });
+
+    const started = Date.now();
+    const response = await handler(sqsEvent({ messageId: "s-1", group: "slow" }, { messageId: "o-1", group: "orders" }), lambdaContext());
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(response).toEqual(failedIds(["s-1"]));
+  });
+
+  test("without FORWARD_TIMEOUT_MS a hanging target is cut before the invocation runs out of time", async () => {
+    const slow = await target(hang);
+    const handler = sourceForwarder({ slow: { application: slow.url } });
+
+    const started = Date.now();
+    await expect(handler(sqsEvent({ messageId: "s-1", group: "slow" }), lambdaContext(1_500))).rejects.toMatchObject({
+      name: "FullBatchFailureError",
+    });
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_150);
+    expect(Date.now() - started).toBeLessThan(1_490);
+  }, 5_000);
+
+  test("a webhook that fails verification is quarantined in DEAD_LETTER_QUEUE_URL with its reason; the batch has no failure", async () => {
+    const application = await target();
+    const dlq = aws.queueUrl("webhooks-dlq.fifo");
+    const handler = sourceForwarder({ github: { application: application.url } }, { DEAD_LETTER_QUEUE_URL: dlq });
+
+    const response = await handler(sqsEvent(await githubRecord("forged-1", "a guess"), await githubRecord("m-2", GITHUB_SECRET)), lambdaContext());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(messageIds(application.received)).toEqual(["m-2"]);
+    expect(aws.sent).toEqual([
+      expect.objectContaining({
+        QueueUrl: dlq,
+        MessageGroupId: "github",
+        MessageDeduplicationId: "quarantine-forged-1",
+        MessageAttributes: expect.objectContaining({ "quarantine-reason": { DataType: "String", StringValue: "signature mismatch" } }),
+      }),
+    ]);
+    expect(logEntries(output.lines())).toContainEqual(
+      expect.objectContaining({
+        level: "WARN",
+        message: "webhook quarantined: signature not verified",
+        messageId: "forged-1",
+        deadLetterMessageId: expect.any(String),
+      }),
+    );
+  });
+
+  test("without DEAD_LETTER_QUEUE_URL such a webhook cannot be quarantined: its record returns to the queue", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ github: { application: application.url } });
+
+    const invocation = handler(sqsEvent(await githubRecord("forged-1", "a guess")), lambdaContext());
+
+    await expect(invocation).rejects.toMatchObject({
+      name: "FullBatchFailureError",
+      recordErrors: [
+        expect.objectContaining({ message: "DEAD_LETTER_QUEUE_URL is not set: a webhook that fails verification cannot be quarantined" }),
+      ],
+    });
+    expect(application.received).toHaveLength(0);
+    expect(aws.sent).toHaveLength(0);
+  });
+
+  test("a target's signing secret is read from SSM, and the request carries a signature the application verifies", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ orders: { application: { url: application.url, signingSecretParameter: "/webhooks/application" } } });
+
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+
+    const [request] = application.received;
+    expect(new Webhook(SIGNING_SECRET).verify(request.body.toString(), request.headers as Record<string, string>)).toEqual({
+      event: "order.created",
+      id: "m-1",
+    });
+  });
+
+  test("a configuration error is logged at ERROR and thrown: every record returns to the queue", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ orders: { application: application.url } }, { SOURCES: "{orders:" });
+
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).rejects.toThrow(/SOURCES is not valid JSON/);
+
+    expect(application.received).toHaveLength(0);
+    expect(logEntries(output.lines())).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: "batch not forwarded; every record returns to the queue",
+        error: expect.objectContaining({ message: expect.stringMatching(/^SOURCES is not valid JSON/) }),
+      }),
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
-import { DEFAULT_FORWARD_TIMEOUT_MS, parseForwardTimeoutMs, recordTimeouts } from "../../../lambda/forwarder/timeout";
+import { defaultForwardTimeoutMs, parseForwardTimeoutMs } from "../../../lambda/forwarder/contract";
+import { DEFAULT_FORWARD_TIMEOUT_MS, recordTimeouts } from "../../../lambda/forwarder/timeout";
 
 describe("parseForwardTimeoutMs", () => {
   test("unset or blank means no configured timeout", () => {
@@ -12,6 +13,17 @@ describe("parseForwardTimeoutMs", () => {
 
   test.each(["0", "-1", "1.5", "2s", "NaN", "1e400"])("refuses %s", (raw) => {
     expect(() => parseForwardTimeoutMs(raw)).toThrow(`FORWARD_TIMEOUT_MS must be a positive whole number of milliseconds; got "${raw}"`);
+  });
+});
+
+describe("defaultForwardTimeoutMs (the stack's rule)", () => {
+  test("the function timeout less 5 s, shared by the records of a batch, at least 1 s", () => {
+    expect(defaultForwardTimeoutMs(60, 1)).toBe(55_000);
+    expect(defaultForwardTimeoutMs(30, 10)).toBe(2_500);
+    expect(defaultForwardTimeoutMs(60, 7)).toBe(7_857);
+    expect(defaultForwardTimeoutMs(5, 1)).toBe(1_000);
+    expect(defaultForwardTimeoutMs(6, 1)).toBe(1_000);
+    expect(defaultForwardTimeoutMs(7, 1)).toBe(2_000);
   });
 });
 

@@ -1,0 +1,191 @@
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { Testing } from "cdktf";
+import { QueueAlarms, QueueAlarmsProps } from "../../../src/infrastructure/constructs/queue-alarms";
+import { synth } from "../../support/synth";
+
+/** The construct on its own, over a queue, a DLQ (4 days) and a function of the same scope. */
+function synthAlarms(props: Partial<QueueAlarmsProps> & { withForwarder?: boolean } = {}) {
+  const { withForwarder = true, ...overrides } = props;
+  let construct!: QueueAlarms;
+  const text = Testing.synthScope((scope) => {
+    const queue = new SqsQueue(scope, "queue", { name: "shop.fifo", fifoQueue: true });
+    const deadLetterQueue = new SqsQueue(scope, "dlq", { name: "shop-dlq.fifo", fifoQueue: true, messageRetentionSeconds: 345_600 });
+    const forwarder = withForwarder
+      ? new LambdaFunction(scope, "forwarder", { functionName: "shop-forwarder", role: "arn:aws:iam::1:role/r" })
+      : undefined;
+    construct = new QueueAlarms(scope, "alarms", { queue, deadLetterQueue, forwarder, topicName: "shop-alarms", ...overrides });
+  });
+  const json = JSON.parse(text);
+  const alarms = json.resource.aws_cloudwatch_metric_alarm as Record<string, Record<string, unknown>>;
+  const byName = (name: string) => Object.values(alarms).find((alarm) => alarm.alarm_name === `shop-alarms-${name}`)!;
+  const warnings = construct.node.metadata.filter((entry) => entry.type === "@cdktf/warn").map((entry) => String(entry.data));
+  const topicArn = `\${aws_sns_topic.${construct.topic.friendlyUniqueId}.arn}`;
+  return { text, json, alarms, byName, warnings, construct, topicArn };
+}
+
+/** A Terraform expression for the DLQ's retention, evaluated for a number of seconds. */
+function evaluateThreshold(expression: string, retentionSeconds: number): number {
+  const body = /^\$\{(.*)\}$/.exec(expression)?.[1] ?? "";
+  const js = body.replace(/aws_sqs_queue\.[a-z_]+\.message_retention_seconds/g, String(retentionSeconds)).replace(/\b(max|floor)\(/g, "Math.$1(");
+  if (!/^[\d\s+\-*/(),.Mathmaxflor]+$/.test(js)) throw new Error(`unexpected threshold expression ${expression}`);
+  return Function(`return ${js};`)() as number;
+}
+
+describe("QueueAlarms: nobody has to look", () => {
+  test("five alarms, each notifying the topic on ALARM and on OK, missing data not breaching", () => {
+    const { alarms, topicArn } = synthAlarms();
+    expect(
+      Object.values(alarms)
+        .map((alarm) => alarm.alarm_name)
+        .sort(),
+    ).toEqual([
+      "shop-alarms-dlq-expiring",
+      "shop-alarms-dlq-not-empty",
+      "shop-alarms-forwarder-errors",
+      "shop-alarms-forwarder-throttles",
+      "shop-alarms-oldest-message",
+    ]);
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm).toMatchObject({
+        alarm_actions: [topicArn],
+        ok_actions: [topicArn],
+        treat_missing_data: "notBreaching",
+        comparison_operator: "GreaterThanThreshold",
+        evaluation_periods: 1,
+        period: 60,
+      });
+    }
+  });
+
+  test("the DLQ alarm fires on a single message", () => {
+    expect(synthAlarms().byName("dlq-not-empty")).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: "${aws_sqs_queue.dlq.name}" },
+      statistic: "Maximum",
+      threshold: 0,
+    });
+  });
+
+  test("the DLQ expiry alarm pages again a day before the DLQ's oldest webhook would be deleted", () => {
+    const alarm = synthAlarms().byName("dlq-expiring");
+    expect(alarm).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: "${aws_sqs_queue.dlq.name}" },
+      statistic: "Maximum",
+    });
+    const threshold = String(alarm.threshold);
+    // The threshold follows the queue's retention in state (var.webhook.dlq_retention_second), not a number fixed at synth.
+    expect(threshold).toContain("aws_sqs_queue.dlq.message_retention_seconds");
+    expect(evaluateThreshold(threshold, 345_600)).toBe(259_200); // 4 days: after 3
+    expect(evaluateThreshold(threshold, 1_209_600)).toBe(1_123_200); // 14 days: after 13
+    // A retention under two days: half of it, never a negative or zero threshold.
+    expect(evaluateThreshold(threshold, 86_400)).toBe(43_200);
+    expect(evaluateThreshold(threshold, 60)).toBe(30);
+  });
+
+  test("the expiry warning is a setting", () => {
+    const threshold = String(synthAlarms({ deadLetterExpiryWarningSeconds: 3600 }).byName("dlq-expiring").threshold);
+    expect(evaluateThreshold(threshold, 345_600)).toBe(342_000);
+  });
+
+  test("the topic has the given name", () => {
+    const { json, construct } = synthAlarms();
+    expect(json.resource.aws_sns_topic[construct.topic.friendlyUniqueId]).toEqual({ name: "shop-alarms" });
+  });
+
+  test("each alarm's description says what happened and what to do", () => {
+    const { byName } = synthAlarms({ deadLetterExpiryWarningSeconds: 7200, oldestMessageAgeSeconds: 600 });
+    const described = (name: string) => String(byName(name).alarm_description);
+    expect(described("dlq-not-empty")).toMatch(/wait in the dead-letter queue.*`webhook-queue peek`.*`webhook-queue redrive`/);
+    expect(described("dlq-expiring")).toMatch(/less than 7200 s \(or half its retention\) from being deleted.*`webhook-queue redrive`/);
+    expect(described("oldest-message")).toMatch(/held a message for more than 600 s: the forwarder is not draining it/);
+    expect(described("forwarder-errors")).toMatch(/^The forwarder failed whole batches.*max_receive_count, to the DLQ/);
+    expect(described("forwarder-throttles")).toMatch(/^Lambda throttled the forwarder.*max_receive_count/);
+  });
+
+  test("the age alarm fires when the main queue stops draining: 900 s by default", () => {
+    expect(synthAlarms().byName("oldest-message")).toMatchObject({
+      namespace: "AWS/SQS",
+      statistic: "Maximum",
+      metric_name: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: "${aws_sqs_queue.queue.name}" },
+      threshold: 900,
+    });
+    expect(synthAlarms({ oldestMessageAgeSeconds: 300 }).byName("oldest-message").threshold).toBe(300);
+  });
+
+  test("the forwarder's errors and throttles: any in a minute", () => {
+    const { byName } = synthAlarms();
+    for (const [name, metric] of [
+      ["forwarder-errors", "Errors"],
+      ["forwarder-throttles", "Throttles"],
+    ]) {
+      expect(byName(name)).toMatchObject({
+        namespace: "AWS/Lambda",
+        metric_name: metric,
+        dimensions: { FunctionName: "${aws_lambda_function.forwarder.function_name}" },
+        statistic: "Sum",
+        threshold: 0,
+      });
+    }
+    expect(Object.keys(synthAlarms({ withForwarder: false }).alarms)).toHaveLength(3);
+  });
+
+  test("e-mail subscriptions are keyed by address", () => {
+    expect(synthAlarms().text).not.toHaveResource(SnsTopicSubscription);
+    const subscribed = synthAlarms({ alarmEmails: ["ops@example.com", "oncall@example.com"] });
+    expect(subscribed.text).toHaveResourceWithProperties(SnsTopicSubscription, {
+      for_each: '${toset(["ops@example.com", "oncall@example.com"])}',
+      protocol: "email",
+      endpoint: "${each.value}",
+      topic_arn: subscribed.topicArn,
+    });
+  });
+
+  test("more alarm actions go beside the topic", () => {
+    const pager = "arn:aws:sns:ap-northeast-1:123456789012:pager";
+    const { alarms, topicArn } = synthAlarms({ extraAlarmActions: [pager] });
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.alarm_actions).toEqual([topicArn, pager]);
+      expect(alarm.ok_actions).toEqual([topicArn, pager]);
+    }
+  });
+
+  test("a warning at synth when the alarms reach nobody; none with an e-mail or another action", () => {
+    expect(synthAlarms().warnings).toEqual([expect.stringMatching(/^the alarms of shop-alarms reach nobody: set monitoring\.alarmEmails/)]);
+    expect(synthAlarms({ alarmEmails: ["ops@example.com"] }).warnings).toEqual([]);
+    expect(synthAlarms({ extraAlarmActions: ["arn:aws:sns:ap-northeast-1:123456789012:pager"] }).warnings).toEqual([]);
+  });
+});
+
+describe("QueueAlarms in the mz-dev stack", () => {
+  const { text, json } = synth();
+
+  test("the topic and the alarms at their addresses, on the stack's queues and forwarder", () => {
+    expect(text).toHaveResourceWithProperties(SnsTopic, { name: "mz-dev-webhook-queue-alarms" });
+    expect(Object.keys(json.resource.aws_cloudwatch_metric_alarm).sort()).toEqual([
+      "webhook_dlq_expiring",
+      "webhook_dlq_not_empty",
+      "webhook_event_producer_errors",
+      "webhook_event_producer_throttles",
+      "webhook_queue_oldest_message",
+    ]);
+    expect(json.resource.aws_cloudwatch_metric_alarm.webhook_dlq_expiring.threshold).toContain("aws_sqs_queue.webhook_dlq.message_retention_seconds");
+    expect(json.resource.aws_cloudwatch_metric_alarm.webhook_event_producer_errors.dimensions).toEqual({
+      FunctionName: "${aws_lambda_function.webhook_event_producer.function_name}",
+    });
+    expect(text).toHaveResourceWithProperties(CloudwatchMetricAlarm, { alarm_name: "mz-dev-webhook-queue-alarms-dlq-expiring" });
+  });
+
+  test("monitoring can be switched off", () => {
+    const bare = synth({ monitoring: { enabled: false } });
+    expect(bare.text).not.toHaveResource(SnsTopic);
+    expect(bare.text).not.toHaveResource(CloudwatchMetricAlarm);
+  });
+});

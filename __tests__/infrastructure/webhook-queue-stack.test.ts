@@ -1,0 +1,212 @@
+import { Testing } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { emulator } from "../../src/infrastructure/environments";
+import { WebhookQueueStack } from "../../src/infrastructure/webhook-queue-stack";
+import { STACK_ADDRESSES } from "../../src/infrastructure/addresses";
+import { addresses, synth, testApp } from "../support/synth";
+
+/**
+ * The Terraform addresses the ops team's existing state holds (the article's), plus the
+ * ones this project adds. Renaming any of them makes Terraform destroy and recreate it:
+ * a recreated queue loses its messages.
+ */
+const ARTICLE_ADDRESSES = [
+  "aws_apigatewayv2_integration.webhook_event_producer",
+  "aws_apigatewayv2_route.webhook_event_route",
+  "aws_cloudwatch_log_group.webhook_event_producer",
+  "aws_iam_role.webhook_event_producer_execution_role",
+  "aws_iam_role.webhook_event_producer_role",
+  "aws_iam_role_policies_exclusive.webhook_event_producer_execution_role_policies",
+  "aws_iam_role_policies_exclusive.webhook_event_producer_role_policies",
+  "aws_iam_role_policy.sqs_integration_access_policy",
+  "aws_iam_role_policy.sqs_receive_message_policy",
+  "aws_iam_role_policy_attachment.webhook_event_producer_basic_execution_role_attach",
+  "aws_lambda_event_source_mapping.webhook_event_producer_mapping",
+  "aws_lambda_function.webhook_event_producer",
+  "aws_sqs_queue.webhook_dlq",
+  "aws_sqs_queue.webhook_queue",
+  "data.archive_file.webhook_event_producer",
+  "data.aws_apigatewayv2_api.this",
+  "data.aws_apigatewayv2_apis.this",
+  "data.aws_iam_policy_document.apigateway_assume_role",
+  "data.aws_iam_policy_document.lambda_assume_role_policy",
+  "data.aws_iam_policy_document.sqs_receive_message_policy",
+  "data.aws_iam_policy_document.sqs_send_only_policy",
+];
+/**
+ * The dummy application, which the article's repository deploys as module.webhook_application:
+ * its 9 managed resources are moved (`moved` blocks) to these root addresses, same names.
+ */
+const APPLICATION_MODULE_ADDRESSES = [
+  "aws_apigatewayv2_integration.webhook_application",
+  "aws_apigatewayv2_route.webhook_application",
+  "aws_cloudwatch_log_group.webhook_application",
+  "aws_iam_role.webhook_application_role",
+  "aws_iam_role_policies_exclusive.webhook_application_role_policies",
+  "aws_iam_role_policy.webhook_application_execution_policy",
+  "aws_iam_role_policy.webhook_application_logging_policy",
+  "aws_lambda_function.webhook_application",
+  "aws_lambda_permission.webhook_application",
+];
+const APPLICATION_DATA_ADDRESSES = [
+  "data.archive_file.webhook_application",
+  "data.aws_iam_policy_document.webhook_application_assume_role_policy",
+  "data.aws_iam_policy_document.webhook_application_execution_policy",
+  "data.aws_iam_policy_document.webhook_application_logging_policy",
+];
+const ADDED_ADDRESSES = [
+  "aws_cloudwatch_metric_alarm.webhook_dlq_expiring",
+  "aws_cloudwatch_metric_alarm.webhook_dlq_not_empty",
+  "aws_cloudwatch_metric_alarm.webhook_event_producer_errors",
+  "aws_cloudwatch_metric_alarm.webhook_event_producer_throttles",
+  "aws_cloudwatch_metric_alarm.webhook_queue_oldest_message",
+  "aws_sns_topic.webhook_queue_alarms",
+  "aws_sqs_queue_redrive_allow_policy.webhook_dlq",
+];
+/** The forwarder quarantines a webhook that fails verification: it may send to the DLQ, nothing else. */
+const QUARANTINE_ADDRESSES = [
+  "aws_iam_role_policy.webhook_event_producer_quarantine_policy",
+  "data.aws_iam_policy_document.webhook_event_producer_quarantine_policy",
+];
+/** Only when a source verifies signatures or a target signs: reading the secrets' SSM parameters. */
+const SECRETS_ADDRESSES = [
+  "aws_iam_role_policy.webhook_event_producer_secrets_policy",
+  "data.aws_caller_identity.current",
+  "data.aws_iam_policy_document.webhook_event_producer_secrets_policy",
+  "data.aws_region.current",
+];
+const SIGNED_SOURCE = {
+  signature: { scheme: "github" as const, secretParameters: ["/webhooks/github/secret"] },
+  messageGroup: "$request.body.repository.id",
+};
+
+describe("fixed Terraform addresses", () => {
+  const everything = [
+    ...ARTICLE_ADDRESSES,
+    ...APPLICATION_MODULE_ADDRESSES,
+    ...APPLICATION_DATA_ADDRESSES,
+    ...ADDED_ADDRESSES,
+    ...QUARANTINE_ADDRESSES,
+  ];
+
+  test("the article's stack has exactly the article's addresses, the application's, and the monitoring ones", () => {
+    expect(addresses(synth().json)).toEqual([...everything].sort());
+  });
+
+  test("zip packaging drops only the data.archive_file blocks; disabling monitoring drops only the additions", () => {
+    const zip = addresses(synth({ packaging: "zip" }).json);
+    expect(zip).toEqual(everything.filter((a) => !a.startsWith("data.archive_file.")).sort());
+    const bare = addresses(synth({ monitoring: { enabled: false } }).json);
+    expect(bare).toEqual(everything.filter((a) => !ADDED_ADDRESSES.includes(a) || a === "aws_sqs_queue_redrive_allow_policy.webhook_dlq").sort());
+  });
+
+  test("each of the application module's 9 resources is moved to the root module under its own name, and nothing else moves", () => {
+    const { json } = synth();
+    expect(json.moved).toEqual(
+      expect.arrayContaining(APPLICATION_MODULE_ADDRESSES.map((address) => ({ from: `module.webhook_application.${address}`, to: address }))),
+    );
+    expect(json.moved).toHaveLength(9);
+  });
+
+  test("with the dummy application off, its addresses and moves are gone and the rest stays", () => {
+    const { json } = synth({ application: { enabled: false }, forwarder: { externallyServedPaths: ["/application-hook"] } });
+    expect(addresses(json)).toEqual(
+      everything.filter((a) => !APPLICATION_MODULE_ADDRESSES.includes(a) && !APPLICATION_DATA_ADDRESSES.includes(a)).sort(),
+    );
+    expect(json.moved).toBeUndefined();
+  });
+
+  test("every entry of the address map names an element of the mz-dev stack with a signed source (no typo goes unnoticed)", () => {
+    const { stack } = synth({ monitoring: { alarmEmails: ["ops@example.com"] }, sources: { default: {}, github: SIGNED_SOURCE } });
+    const paths = new Set(stack.node.findAll().map((element) => element.node.path.slice(stack.node.path.length + 1)));
+    const mapped = Object.keys(STACK_ADDRESSES).map((path) => path.replace(/^source-<default>\//, "source-default/"));
+    expect(mapped.filter((path) => !paths.has(path))).toEqual([]);
+  });
+
+  test("a signed source adds its route and integration under its own names, and the secrets policy; the article's stay", () => {
+    const { json } = synth({ sources: { default: {}, github: SIGNED_SOURCE } });
+    expect(addresses(json)).toEqual(
+      [
+        ...everything,
+        ...SECRETS_ADDRESSES,
+        "aws_apigatewayv2_integration.webhook_source_github_integration",
+        "aws_apigatewayv2_route.webhook_source_github_route",
+      ].sort(),
+    );
+  });
+
+  test("another default source takes the article's route and integration addresses (its route key is the article's)", () => {
+    const { json } = synth({ sources: { stripe: {} }, defaultSource: "stripe" });
+    expect(json.resource.aws_apigatewayv2_route.webhook_event_route.route_key).toBe("POST /sqs-hook");
+    expect(addresses(json).filter((a) => a.includes("webhook_source_"))).toEqual([]);
+  });
+
+  test("variables and outputs carry the article's names", () => {
+    const { json } = synth();
+    expect(Object.keys(json.variable).sort()).toEqual(["apigw_name", "log_retention_in_days", "webhook"]);
+    expect(Object.keys(json.output).sort()).toEqual([
+      "apigateway_endpoint",
+      "apigateway_id",
+      "dlq_arn",
+      "dlq_url",
+      "queue_arn",
+      "queue_url",
+      "webhook_sources",
+    ]);
+  });
+});
+
+describe("the article's environment", () => {
+  const { json, stack } = synth();
+
+  test("provider: ap-northeast-1 with default tags, AWS provider 5.100.0", () => {
+    expect(JSON.stringify(json)).toHaveProvider(AwsProvider);
+    expect(json.provider.aws[0]).toEqual({
+      region: "ap-northeast-1",
+      // The article's repository's tags: adopting its state changes none.
+      default_tags: [{ tags: { Owner: "mamezou", Environment: "mz-dev-site", SystemName: "Mamezou Developer Site Example System" } }],
+    });
+    expect(json.terraform.required_providers.aws.version).toBe("5.100.0");
+  });
+
+  test("remote state: the S3 backend with encryption and locking", () => {
+    expect(json.terraform.backend).toEqual({
+      s3: {
+        bucket: "mz-dev-terraform-state",
+        key: "webhook-event-queue/terraform.tfstate",
+        region: "ap-northeast-1",
+        encrypt: true,
+        use_lockfile: true,
+      },
+    });
+  });
+
+  test("outputs point at the queues and the existing API", () => {
+    expect(json.output.queue_url.value).toBe("${aws_sqs_queue.webhook_queue.url}");
+    expect(json.output.queue_arn.value).toBe("${aws_sqs_queue.webhook_queue.arn}");
+    expect(json.output.dlq_url.value).toBe("${aws_sqs_queue.webhook_dlq.url}");
+    expect(json.output.dlq_arn.value).toBe("${aws_sqs_queue.webhook_dlq.arn}");
+    expect(json.output.apigateway_endpoint.value).toBe("${data.aws_apigatewayv2_api.this.api_endpoint}");
+    expect(json.output.apigateway_id.value).toBe("${data.aws_apigatewayv2_api.this.id}");
+  });
+
+  test("settings warnings reach cdktf's annotations", () => {
+    const warnings = stack.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringContaining("visibilityTimeoutSeconds = 60 is below six times the function timeout (360)")]);
+  });
+
+  test("the emulator environment points every service at the emulator and keeps state locally", () => {
+    const stack = new WebhookQueueStack(
+      testApp(),
+      emulator({ WEBHOOK_QUEUE_EMULATOR_ENDPOINT: "http://127.0.0.1:4999", WEBHOOK_QUEUE_EMULATOR_STATE: "/tmp/x.tfstate" }),
+    );
+    const emulatorJson = JSON.parse(Testing.synth(stack));
+    const endpoints = emulatorJson.provider.aws[0].endpoints[0];
+    for (const service of ["apigatewayv2", "cloudwatch", "cloudwatchlogs", "iam", "lambda", "sns", "sqs", "sts"]) {
+      expect(endpoints[service]).toBe("http://127.0.0.1:4999");
+    }
+    expect(emulatorJson.terraform.backend).toEqual({ local: { path: "/tmp/x.tfstate" } });
+    expect(emulatorJson.provider.archive).toBeUndefined();
+    expect(emulatorJson.variable.apigw_name.default).toBe("mz-dev-api");
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The moto patch for FIFO order (src/operations/emulator/moto-patches/sitecustomize.py):
+ * the same receive scripts against a moto_server with the patches and one without. The
+ * patched server must behave as SQS FIFO does (a group's messages in sent order, the
+ * earliest first again after a visibility timeout); the unpatched one is asserted to
+ * reorder, which proves these tests would fail without the patch.
+ */
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
+
+jest.setTimeout(60_000);
+
+const REGION = "us-east-1";
+const VISIBILITY_SECONDS = 1;
+/** Long enough for moto (millisecond clock, `now > visible_at`) to see the timeout run out. */
+const EXPIRY_WAIT_MS = VISIBILITY_SECONDS * 1000 + 600;
+
+let patched: { moto: MotoServer; sqs: SQSClient };
+let unpatched: { moto: MotoServer; sqs: SQSClient };
+
+async function emulator(patches: boolean): Promise<{ moto: MotoServer; sqs: SQSClient }> {
+  const moto = await startMotoServer({ patches });
+  return { moto, sqs: new SQSClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS }) };
+}
+
+beforeAll(async () => {
+  [patched, unpatched] = await Promise.all([emulator(true), emulator(false)]);
+});
+
+afterAll(async () => {
+  for (const server of [patched, unpatched]) {
+    server?.sqs.destroy();
+    await server?.moto.stop();
+  }
+});
+
+const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+
+/** A FIFO queue holding m1..m<count> in one message group, sent in that order. */
+async function groupOfMessages(sqs: SQSClient, name: string, count: number): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}.fifo`,
+      Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: String(VISIBILITY_SECONDS) },
+    }),
+  );
+  for (let seq = 1; seq <= count; seq++) {
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `m${seq}`, MessageGroupId: "webhooks" }));
+  }
+  return QueueUrl!;
+}
+
+/** One ReceiveMessage; the messages stay in flight for VISIBILITY_SECONDS. */
+async function receive(sqs: SQSClient, queueUrl: string, max: number, waitSeconds = 0): Promise<Message[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: max, VisibilityTimeout: VISIBILITY_SECONDS, WaitTimeSeconds: waitSeconds }),
+  );
+  return Messages;
+}
+
+const bodies = (messages: readonly Message[]) => messages.map((message) => message.Body);
+
+/** m1..m5 all received and held; their visibility runs out twice; what each receive returns. */
+async function allHeldThenExpire(sqs: SQSClient, name: string): Promise<(string | undefined)[][]> {
+  const queueUrl = await groupOfMessages(sqs, name, 5);
+  const seen = [bodies(await receive(sqs, queueUrl, 10))];
+  seen.push(bodies(await receive(sqs, queueUrl, 10))); // all in flight: nothing
+  for (let round = 0; round < 2; round++) {
+    await sleep(EXPIRY_WAIT_MS);
+    seen.push(bodies(await receive(sqs, queueUrl, 10)));
+  }
+  return seen;
+}
+
+/**
+ * MaxNumberOfMessages=1 three times: m1 (deleted), m2 (held), then nothing while m2 is in
+ * flight. m2 expires: a batch receive; that batch expires: another.
+ */
+async function oneAtATimeThenExpire(sqs: SQSClient, name: string): Promise<(string | undefined)[][]> {
+  const queueUrl = await groupOfMessages(sqs, name, 5);
+  const first = await receive(sqs, queueUrl, 1);
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first[0]?.ReceiptHandle }));
+  const seen = [bodies(first), bodies(await receive(sqs, queueUrl, 1)), bodies(await receive(sqs, queueUrl, 1))];
+  for (let round = 0; round < 2; round++) {
+    await sleep(EXPIRY_WAIT_MS);
+    seen.push(bodies(await receive(sqs, queueUrl, 10)));
+  }
+  return seen;
+}
+
+/** m1..m3 all held; a 1-second long poll starts half-way through their visibility timeout. */
+async function longPollAcrossTimeout(sqs: SQSClient, name: string): Promise<(string | undefined)[]> {
+  const queueUrl = await groupOfMessages(sqs, name, 3);
+  await receive(sqs, queueUrl, 10);
+  await sleep((VISIBILITY_SECONDS * 1000) / 2);
+  return bodies(await receive(sqs, queueUrl, 10, 1));
+}
+
+/**
+ * m1 held; a 5-second long poll starts; 300 ms later m1 is deleted. Milliseconds from the
+ * delete until the poll returns, and what it returned.
+ */
+async function longPollAcrossDelete(sqs: SQSClient, name: string): Promise<{ afterDeleteMs: number; bodies: (string | undefined)[] }> {
+  const queueUrl = await groupOfMessages(sqs, name, 2);
+  const [first] = await receive(sqs, queueUrl, 1);
+  let deletedAt = 0;
+  const poll = receive(sqs, queueUrl, 10, 5).then((messages) => ({ afterDeleteMs: performance.now() - deletedAt, bodies: bodies(messages) }));
+  await sleep(300);
+  deletedAt = performance.now();
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: first.ReceiptHandle }));
+  return poll;
+}
+
+/**
+ * Five long polls (one message each) wait side by side, as Lambda's pollers do; then m1 and
+ * m2 of one group arrive. What the polls returned, together.
+ */
+async function concurrentLongPolls(sqs: SQSClient, name: string): Promise<(string | undefined)[]> {
+  const queueUrl = await groupOfMessages(sqs, name, 0);
+  // Held longer than the polls last, so that a message is not handed out again after its timeout.
+  const polls = Array.from({ length: 5 }, () =>
+    sqs
+      .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 30, WaitTimeSeconds: 2 }))
+      .then(({ Messages = [] }) => Messages),
+  );
+  await sleep(300);
+  await sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: ["m1", "m2"].map((body) => ({ Id: body, MessageBody: body, MessageGroupId: "webhooks" })),
+    }),
+  );
+  return bodies((await Promise.all(polls)).flat()).sort();
+}
+
+/** a1 b1 a2 b2 a3 b3 sent in that order; one receive of `max` messages. */
+async function interleavedGroups(sqs: SQSClient, name: string, max: number): Promise<(string | undefined)[]> {
+  const queueUrl = await groupOfMessages(sqs, name, 0);
+  for (const seq of [1, 2, 3]) {
+    for (const group of ["a", "b"])
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `${group}${seq}`, MessageGroupId: group }));
+  }
+  return bodies(await receive(sqs, queueUrl, max));
+}
+
+const ALL = ["m1", "m2", "m3", "m4", "m5"];
+
+test("patched: a FIFO group whose held messages time out comes back in sent order, the earliest first, every time", async () => {
+  expect(await allHeldThenExpire(patched.sqs, "all-held")).toEqual([ALL, [], ALL, ALL]);
+});
+
+test("patched: received one at a time, the first deleted, the rest expire: m2 comes back first, then m2.. again", async () => {
+  const rest = ["m2", "m3", "m4", "m5"];
+  expect(await oneAtATimeThenExpire(patched.sqs, "one-at-a-time")).toEqual([["m1"], ["m2"], [], rest, rest]);
+});
+
+test("patched: a long poll returns the group, in order, as soon as its messages in flight time out", async () => {
+  expect(await longPollAcrossTimeout(patched.sqs, "long-poll")).toEqual(["m1", "m2", "m3"]);
+});
+
+test("patched: a long poll returns the group's next message as soon as the held one is deleted", async () => {
+  const { afterDeleteMs, bodies: returned } = await longPollAcrossDelete(patched.sqs, "delete-wake");
+  expect(returned).toEqual(["m2"]);
+  // Unpatched, the poll sleeps out the rest of its 1-second wait: about 700 ms after the delete.
+  expect(afterDeleteMs).toBeLessThan(350);
+});
+
+test("patched: long polls side by side hand out one group's messages to one of them at a time", async () => {
+  expect(await concurrentLongPolls(patched.sqs, "side-by-side")).toEqual(["m1"]);
+});
+
+test("patched: a batch receive returns as many messages of one group as it can, then the next group's", async () => {
+  expect(await interleavedGroups(patched.sqs, "batch-3", 3)).toEqual(["a1", "a2", "a3"]);
+  expect(await interleavedGroups(patched.sqs, "batch-10", 10)).toEqual(["a1", "a2", "a3", "b1", "b2", "b3"]);
+});
+
+test("unpatched moto 5.2.1 reorders (the group's last held message comes back alone, first) and misses timeouts in a long poll", async () => {
+  expect(await allHeldThenExpire(unpatched.sqs, "all-held")).toEqual([ALL, [], ["m5"], ["m5"]]);
+  // One message in flight expires correctly; a whole batch in flight does not.
+  expect(await oneAtATimeThenExpire(unpatched.sqs, "one-at-a-time")).toEqual([["m1"], ["m2"], [], ["m2", "m3", "m4", "m5"], ["m5"]]);
+  // ...and its long poll wakes for new messages only, else once a second: a 1-second poll misses them.
+  expect(await longPollAcrossTimeout(unpatched.sqs, "long-poll")).toEqual([]);
+  // ...nor when a held message is deleted.
+  const { afterDeleteMs } = await longPollAcrossDelete(unpatched.sqs, "delete-wake");
+  expect(afterDeleteMs).toBeGreaterThan(500);
+  // ...and concurrent long polls each take from the group: m1 and m2 in flight at once.
+  expect(await concurrentLongPolls(unpatched.sqs, "side-by-side")).toEqual(["m1", "m2"]);
+  // ...and a batch takes the queue's order across groups.
+  expect(await interleavedGroups(unpatched.sqs, "batch-3", 3)).toEqual(["a1", "b1", "a2"]);
+});

@@ -1,0 +1,304 @@
+/**
+ * The local event source mapping: Lambda's delete/keep rules as a table, the event and the
+ * sandbox, then the pollers against real moto queues with a short visibility timeout.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
+import { LocalEventSourceMapping, MappingConfiguration, settleBatch, sqsEventRecord } from "../../../src/operations/local/event-source-mapping";
+import { FunctionConfiguration, InvocationOutcome, LambdaSandbox } from "../../../src/operations/local/lambda-sandbox";
+
+const REGION = "ap-northeast-1";
+const IDS = ["m1", "m2", "m3"];
+const returned = (result: unknown): InvocationOutcome => ({ kind: "returned", result, durationMs: 1 });
+
+describe("settleBatch: what Lambda deletes after an invocation", () => {
+  test.each<[string, InvocationOutcome, boolean, string[], string[]]>([
+    ["a thrown error keeps the whole batch", { kind: "error", errorType: "Error", errorMessage: "x", durationMs: 1 }, true, [], IDS],
+    ["a timeout keeps the whole batch", { kind: "timeout", durationMs: 1 }, true, [], IDS],
+    ["no response deletes all", returned(null), true, IDS, []],
+    ["an empty batchItemFailures deletes all", returned({ batchItemFailures: [] }), true, IDS, []],
+    ["no batchItemFailures field deletes all", returned({}), true, IDS, []],
+    [
+      "listed failures are kept, the rest deleted",
+      returned({ batchItemFailures: [{ itemIdentifier: "m2" }, { itemIdentifier: "m3" }] }),
+      true,
+      ["m1"],
+      ["m2", "m3"],
+    ],
+    ["an unknown itemIdentifier fails the batch", returned({ batchItemFailures: [{ itemIdentifier: "other" }] }), true, [], IDS],
+    ["an empty itemIdentifier fails the batch", returned({ batchItemFailures: [{ itemIdentifier: "" }] }), true, [], IDS],
+    ["a misspelled key fails the batch", returned({ batchItemFailures: [{ itemIdentifer: "m1" }] }), true, [], IDS],
+    ["a response that is not an object fails the batch", returned("ok"), true, [], IDS],
+    ["without ReportBatchItemFailures the response is ignored", returned({ batchItemFailures: [{ itemIdentifier: "m1" }] }), false, IDS, []],
+  ])("%s", (_name, outcome, report, remove, keep) => {
+    const decision = settleBatch(IDS, outcome, report);
+    expect(decision.remove).toEqual(remove);
+    expect(decision.keep).toEqual(keep);
+  });
+});
+
+test("sqsEventRecord has the shape of a Lambda SQS event record", () => {
+  const record = sqsEventRecord(
+    {
+      MessageId: "id-1",
+      ReceiptHandle: "rh",
+      Body: "{}",
+      MD5OfBody: "99914b932bd37a50b983c5e7c90ae93b",
+      Attributes: {
+        ApproximateReceiveCount: "2",
+        SentTimestamp: "1700000000000",
+        SequenceNumber: "18849496460467696128",
+        MessageGroupId: "g",
+        SenderId: "AIDA",
+        MessageDeduplicationId: "d",
+        ApproximateFirstReceiveTimestamp: "1700000000001",
+      },
+      MessageAttributes: { kind: { DataType: "String", StringValue: "approval" } },
+    },
+    "arn:aws:sqs:ap-northeast-1:123456789012:q.fifo",
+  );
+  expect(record).toEqual({
+    messageId: "id-1",
+    receiptHandle: "rh",
+    body: "{}",
+    attributes: {
+      ApproximateReceiveCount: "2",
+      SentTimestamp: "1700000000000",
+      SequenceNumber: "18849496460467696128",
+      MessageGroupId: "g",
+      SenderId: "AIDA",
+      MessageDeduplicationId: "d",
+      ApproximateFirstReceiveTimestamp: "1700000000001",
+    },
+    messageAttributes: { kind: { stringValue: "approval", stringListValues: [], binaryListValues: [], dataType: "String" } },
+    md5OfBody: "99914b932bd37a50b983c5e7c90ae93b",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:ap-northeast-1:123456789012:q.fifo",
+    awsRegion: "ap-northeast-1",
+  });
+});
+
+/** A stand-in forwarder: fails records whose body says "fail", throws on "throw", hangs on "hang", traces "slow…" ones. */
+const HANDLER_SOURCE = `
+let invocations = 0;
+exports.handler = async (event, context) => {
+  invocations++;
+  const bodies = event.Records.map((r) => r.body);
+  if (bodies.includes("throw")) throw new Error("boom");
+  if (bodies.includes("hang")) await new Promise(() => {});
+  if (bodies.every((b) => b.startsWith("slow"))) {
+    const start = Date.now();
+    await new Promise((r) => setTimeout(r, 600));
+    for (const r of event.Records) require("node:fs").appendFileSync(process.env.TRACE_FILE, JSON.stringify({ body: r.body, group: r.attributes.MessageGroupId, start, end: Date.now() }) + "\\n");
+    return { batchItemFailures: [] };
+  }
+  if (bodies.includes("probe")) {
+    return { env: { QUEUE_URL: process.env.QUEUE_URL, HOME: process.env.HOME ?? null, AWS_LAMBDA_FUNCTION_NAME: process.env.AWS_LAMBDA_FUNCTION_NAME },
+             remaining: context.getRemainingTimeInMillis(), functionName: context.functionName, invocations };
+  }
+  return { batchItemFailures: event.Records.filter((r) => r.body === "fail").map((r) => ({ itemIdentifier: r.messageId })) };
+};
+`;
+
+describe("with a stand-in function", () => {
+  let codeDirectory: string;
+  let fn: FunctionConfiguration;
+
+  beforeAll(() => {
+    codeDirectory = mkdtempSync(join(tmpdir(), "local-esm-test-"));
+    writeFileSync(join(codeDirectory, "index.js"), HANDLER_SOURCE);
+    fn = {
+      functionName: "test-forwarder",
+      functionArn: "arn:aws:lambda:ap-northeast-1:123456789012:function:test-forwarder",
+      handler: "index.handler",
+      timeoutSeconds: 1,
+      memorySizeMb: 128,
+      runtime: "nodejs22.x",
+      environment: { QUEUE_URL: "http://queue", TRACE_FILE: join(codeDirectory, "trace.jsonl") },
+      region: REGION,
+      codeDirectory,
+    };
+  });
+  afterAll(() => rmSync(codeDirectory, { recursive: true, force: true }));
+
+  test("the sandbox has the function's environment only, a Lambda context, warm reuse, and a cold start after a timeout", async () => {
+    const sandbox = new LambdaSandbox(fn);
+    try {
+      const probe = { Records: [{ body: "probe" }] };
+      const first = await sandbox.invoke(probe);
+      expect(first).toMatchObject({
+        kind: "returned",
+        result: {
+          env: { QUEUE_URL: "http://queue", HOME: null, AWS_LAMBDA_FUNCTION_NAME: "test-forwarder" },
+          functionName: "test-forwarder",
+          invocations: 1,
+        },
+      });
+      const remaining = (first as { result: { remaining: number } }).result.remaining;
+      expect(remaining).toBeGreaterThan(500);
+      expect(remaining).toBeLessThanOrEqual(1000);
+      expect(await sandbox.invoke(probe)).toMatchObject({ result: { invocations: 2 } });
+      expect(await sandbox.invoke({ Records: [{ body: "hang" }] })).toMatchObject({ kind: "timeout" });
+      expect(await sandbox.invoke(probe)).toMatchObject({ result: { invocations: 1 } });
+      expect(await sandbox.invoke({ Records: [{ body: "throw" }] })).toMatchObject({ kind: "error", errorType: "Error", errorMessage: "boom" });
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  describe("pollers against moto", () => {
+    let moto: MotoServer;
+    let sqs: SQSClient;
+    const mappings: LocalEventSourceMapping[] = [];
+    const startMapping = (config: MappingConfiguration, lines: string[] = []) => {
+      const mapping = new LocalEventSourceMapping(config, { sqs, onLine: (line) => lines.push(line) });
+      mappings.push(mapping);
+      mapping.start();
+      return mapping;
+    };
+
+    beforeAll(async () => {
+      moto = await startMotoServer();
+      sqs = new SQSClient({ endpoint: moto.endpoint, region: REGION, credentials: EMULATOR_CREDENTIALS });
+    }, 30_000);
+    afterAll(async () => {
+      await Promise.all(mappings.map((mapping) => mapping.stop()));
+      sqs?.destroy();
+      await moto?.stop();
+    });
+
+    const depth = async (queueUrl: string) => {
+      const attributes = (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrl,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+          }),
+        )
+      ).Attributes;
+      return Number(attributes?.ApproximateNumberOfMessages) + Number(attributes?.ApproximateNumberOfMessagesNotVisible);
+    };
+    const eventually = async (condition: () => Promise<boolean>, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error("condition not met in time");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
+    test("delivered messages are deleted; failed ones stay, and the queue's redrive policy moves them to the DLQ", async () => {
+      const fifo = { FifoQueue: "true", ContentBasedDeduplication: "true" };
+      const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "esm-dlq.fifo", Attributes: fifo }))).QueueUrl!;
+      const dlqArn = `arn:aws:sqs:${REGION}:123456789012:esm-dlq.fifo`;
+      const queueUrl = (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: "esm.fifo",
+            Attributes: { ...fifo, VisibilityTimeout: "1", RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) },
+          }),
+        )
+      ).QueueUrl!;
+      const config: MappingConfiguration = {
+        uuid: "test",
+        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm.fifo`,
+        queueUrl,
+        batchSize: 1,
+        maximumConcurrency: 2,
+        reportBatchItemFailures: true,
+        visibilityTimeoutSeconds: 1,
+        maxReceiveCount: 1,
+        deadLetterTargetArn: dlqArn,
+        codeSha256: "",
+        function: fn,
+      };
+      const lines: string[] = [];
+      const mapping = startMapping(config, lines);
+      for (const [group, body] of [
+        ["a", "ok-1"],
+        ["b", "fail"],
+        ["a", "ok-2"],
+        ["c", "throw"],
+      ]) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: group, MessageBody: body }));
+      }
+      await eventually(async () => (await depth(queueUrl)) === 0 && (await depth(dlqUrl)) === 2, 15_000);
+      expect(mapping.statistics).toMatchObject({ deleted: 2, kept: 2 });
+      expect(lines.filter((line) => line.includes("-> batchItemFailures "))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes("function error Error: boom"))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes("SQS moves it to the DLQ on the next receive"))).toHaveLength(2);
+      await mapping.stop();
+    }, 30_000);
+
+    test("two pollers never hold two messages of one group at once, but do work on two groups at once", async () => {
+      const queueUrl = (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: "esm-order.fifo",
+            Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: "10" },
+          }),
+        )
+      ).QueueUrl!;
+      startMapping({
+        uuid: "test-order",
+        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm-order.fifo`,
+        queueUrl,
+        batchSize: 1,
+        maximumConcurrency: 2,
+        reportBatchItemFailures: true,
+        visibilityTimeoutSeconds: 10,
+        codeSha256: "",
+        function: { ...fn, timeoutSeconds: 3 },
+      });
+      // Both pollers are waiting in ReceiveMessage when the messages arrive.
+      await new Promise((r) => setTimeout(r, 300));
+      for (const [group, body] of [
+        ["a", "slow-a1"],
+        ["a", "slow-a2"],
+        ["b", "slow-b1"],
+      ]) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: group, MessageBody: body }));
+      }
+      await eventually(async () => (await depth(queueUrl)) === 0, 15_000);
+      const trace = readFileSync(fn.environment.TRACE_FILE, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { body: string; start: number; end: number });
+      const span = (body: string) => trace.find((entry) => entry.body === body)!;
+      expect(span("slow-a2").start).toBeGreaterThanOrEqual(span("slow-a1").end);
+      expect(span("slow-b1").start).toBeLessThan(span("slow-a1").end);
+    }, 30_000);
+
+    test("a stopped mapping leaves no poll behind: a message sent right after stop() is there for the next reader", async () => {
+      const queueUrl = (
+        await sqs.send(
+          new CreateQueueCommand({
+            QueueName: "esm-stop.fifo",
+            Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: "30" },
+          }),
+        )
+      ).QueueUrl!;
+      const mapping = startMapping({
+        uuid: "test-stop",
+        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm-stop.fifo`,
+        queueUrl,
+        batchSize: 1,
+        maximumConcurrency: 3,
+        reportBatchItemFailures: true,
+        visibilityTimeoutSeconds: 30,
+        codeSha256: "",
+        function: fn,
+      });
+      // The pollers are in ReceiveMessage when the mapping stops.
+      await new Promise((r) => setTimeout(r, 300));
+      await mapping.stop();
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageGroupId: "a", MessageBody: "after-stop" }));
+      // A poll the stop only abandoned would still be running in moto, take the message and hide it for 30 s.
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2 }));
+      expect(Messages.map((message) => message.Body)).toEqual(["after-stop"]);
+      expect(mapping.statistics.invocations).toBe(0);
+    }, 30_000);
+  });
+});

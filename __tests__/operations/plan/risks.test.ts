@@ -1,0 +1,481 @@
+/**
+ * The "messages at risk" rules of the plan review, one by one, on small synthetic
+ * `resource_changes` shaped as terraform show -json writes them (the same rules on plans
+ * terraform really made of the deployed emulator stack: risks.e2e.test.ts).
+ */
+import { flagsNeeded, formatReview, ResourceChangeJson, reviewPlan, TerraformPlanJson } from "../../../src/operations/plan/review";
+import { duration, functionName, redriveOf } from "../../../src/operations/plan/risks";
+
+const DLQ_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:mz-dev-webhook-queue-dlq.fifo";
+const OTHER_DLQ_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:other-dlq.fifo";
+const QUEUE_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:mz-dev-webhook-queue.fifo";
+const FUNCTION_ARN = "arn:aws:lambda:ap-northeast-1:123456789012:function:mz-dev-webhook-event-producer";
+const redrive = (target: string, count = 1) => JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: count });
+
+const queue = {
+  arn: QUEUE_ARN,
+  name: "mz-dev-webhook-queue.fifo",
+  fifo_queue: true,
+  message_retention_seconds: 345600,
+  redrive_policy: redrive(DLQ_ARN),
+};
+const dlq = { arn: DLQ_ARN, name: "mz-dev-webhook-queue-dlq.fifo", fifo_queue: true, message_retention_seconds: 345600, redrive_policy: "" };
+const mapping = { event_source_arn: QUEUE_ARN, function_name: FUNCTION_ARN, enabled: true, batch_size: 1 };
+const logGroup = { name: "/aws/lambda/mz-dev-webhook-event-producer", retention_in_days: 7, skip_destroy: false };
+
+type Change = ResourceChangeJson["change"];
+
+function change(
+  address: string,
+  actions: string[],
+  before: unknown,
+  after: unknown,
+  extra: Partial<Change> & { action_reason?: string } = {},
+): ResourceChangeJson {
+  const [type, name] = address.split(".");
+  const { action_reason, ...rest } = extra;
+  return {
+    address,
+    mode: "managed",
+    type,
+    name,
+    change: { actions, before, after, after_unknown: {}, ...rest },
+    ...(action_reason && { action_reason }),
+  };
+}
+
+/** A plan with the stack's queue, DLQ, mapping and log group unchanged, plus `changes` replacing those of the same address. */
+function plan(...changes: ResourceChangeJson[]): TerraformPlanJson {
+  const unchanged = [
+    change("aws_sqs_queue.webhook_queue", ["no-op"], queue, queue),
+    change("aws_sqs_queue.webhook_dlq", ["no-op"], dlq, dlq),
+    change("aws_lambda_event_source_mapping.webhook_event_producer_mapping", ["no-op"], mapping, mapping),
+    change("aws_cloudwatch_log_group.webhook_event_producer", ["no-op"], logGroup, logGroup),
+  ].filter((resource) => !changes.some((other) => other.address === resource.address));
+  return { format_version: "1.2", resource_changes: [...unchanged, ...changes] };
+}
+
+const update = (address: string, before: object, after: object, extra: Partial<Change> = {}) => change(address, ["update"], before, after, extra);
+
+describe("lowering a queue's message_retention_seconds", () => {
+  test("on the DLQ is a risk: address, attribute, before -> after, why (and that it is the DLQ), --allow-risk", () => {
+    const review = reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 3600 })));
+    expect(review.risks).toEqual([
+      {
+        rule: "retention-lowered",
+        address: "aws_sqs_queue.webhook_dlq",
+        type: "aws_sqs_queue",
+        attribute: "message_retention_seconds",
+        before: "345600 s (4 d)",
+        after: "3600 s (1 h)",
+        why: expect.stringMatching(
+          /SQS applies a lowered retention to messages already queued: any older than 1 h expire at once\. This is the dead-letter queue/,
+        ),
+        flag: "--allow-risk",
+        allowed: false,
+      },
+    ]);
+    expect(review.blocked).toBe(true);
+    expect(flagsNeeded(review)).toEqual(["--allow-risk"]);
+  });
+
+  test("on the main queue too, without the DLQ sentence", () => {
+    const [risk] = reviewPlan(plan(update("aws_sqs_queue.webhook_queue", queue, { ...queue, message_retention_seconds: 600 }))).risks;
+    expect(risk).toMatchObject({
+      rule: "retention-lowered",
+      address: "aws_sqs_queue.webhook_queue",
+      before: "345600 s (4 d)",
+      after: "600 s (10 min)",
+    });
+    expect(risk.why).not.toMatch(/dead-letter/);
+  });
+
+  test("a retention only known at apply is flagged: it may be lower", () => {
+    const unknown = update(
+      "aws_sqs_queue.webhook_dlq",
+      dlq,
+      { ...dlq, message_retention_seconds: undefined },
+      { after_unknown: { message_retention_seconds: true } },
+    );
+    expect(reviewPlan(plan(unknown)).risks).toEqual([expect.objectContaining({ rule: "retention-lowered", after: "(known after apply)" })]);
+  });
+
+  test.each([
+    ["raised", 1209600],
+    ["unchanged", 345600],
+  ])("%s is no finding", (_, value) => {
+    const review = reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: value })));
+    expect(review.risks).toEqual([]);
+    expect(review.blocked).toBe(false);
+  });
+
+  test("--allow-risk lets it through, still listed", () => {
+    const review = reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 3600 })), { allowRisk: true });
+    expect(review.blocked).toBe(false);
+    expect(review.risks).toEqual([expect.objectContaining({ rule: "retention-lowered", allowed: true })]);
+    expect(formatReview(review)).toMatch(/ALLOWED by --allow-risk: 1 change\(s\) put queued messages at risk .*: aws_sqs_queue\.webhook_dlq\./);
+  });
+
+  test("--allow-replace does not", () => {
+    expect(
+      reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 3600 })), { allowReplace: true }).blocked,
+    ).toBe(true);
+  });
+});
+
+describe("a queue's redrive_policy", () => {
+  // A real plan writes "{}" (redrive_policy = "{}"); removing the argument, or "", plans no change at all (risks.e2e.test.ts).
+  test.each([
+    ["cleared to {}", "{}", "{}"],
+    [
+      "without a deadLetterTargetArn",
+      JSON.stringify({ deadLetterTargetArn: "", maxReceiveCount: 1 }),
+      '{"deadLetterTargetArn":"","maxReceiveCount":1}',
+    ],
+    ["cleared to an empty string", "", "(none)"],
+    ["set to null", null, "(none)"],
+  ])("%s is a risk: failed messages no longer reach the DLQ", (_, value, shown) => {
+    const review = reviewPlan(plan(update("aws_sqs_queue.webhook_queue", queue, { ...queue, redrive_policy: value })));
+    expect(review.risks).toEqual([
+      expect.objectContaining({
+        rule: "redrive-removed",
+        address: "aws_sqs_queue.webhook_queue",
+        attribute: "redrive_policy",
+        before: redrive(DLQ_ARN),
+        after: shown,
+        why: expect.stringMatching(/failed messages no longer move to the dead-letter queue/),
+        flag: "--allow-risk",
+      }),
+    ]);
+  });
+
+  test("pointed at another dead-letter queue is a risk naming both ARNs", () => {
+    const review = reviewPlan(plan(update("aws_sqs_queue.webhook_queue", queue, { ...queue, redrive_policy: redrive(OTHER_DLQ_ARN) })));
+    expect(review.risks).toEqual([
+      expect.objectContaining({
+        rule: "redrive-target-changed",
+        attribute: "redrive_policy.deadLetterTargetArn",
+        before: DLQ_ARN,
+        after: OTHER_DLQ_ARN,
+      }),
+    ]);
+  });
+
+  test("only known at apply is a risk", () => {
+    const unknown = update(
+      "aws_sqs_queue.webhook_queue",
+      queue,
+      { ...queue, redrive_policy: undefined },
+      { after_unknown: { redrive_policy: true } },
+    );
+    expect(reviewPlan(plan(unknown)).risks).toEqual([expect.objectContaining({ rule: "redrive-target-changed", after: "(known after apply)" })]);
+  });
+
+  test.each([
+    ["unchanged while something else changes", { ...queue, visibility_timeout_seconds: 360 }],
+    ["written differently (whitespace, key order)", { ...queue, redrive_policy: ` {"maxReceiveCount": 1, "deadLetterTargetArn": "${DLQ_ARN}"}` }],
+    ["with another maxReceiveCount", { ...queue, redrive_policy: redrive(DLQ_ARN, 5) }],
+  ])("%s is no finding", (_, after) => {
+    expect(reviewPlan(plan(update("aws_sqs_queue.webhook_queue", queue, after))).risks).toEqual([]);
+  });
+
+  test("added where there was none is no finding", () => {
+    expect(reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, redrive_policy: redrive(OTHER_DLQ_ARN) }))).risks).toEqual([]);
+  });
+});
+
+describe("the event source mapping", () => {
+  const address = "aws_lambda_event_source_mapping.webhook_event_producer_mapping";
+
+  test("disabled (enabled true -> false) is a risk: nothing drains the queue", () => {
+    const review = reviewPlan(plan(update(address, mapping, { ...mapping, enabled: false })));
+    expect(review.risks).toEqual([
+      expect.objectContaining({
+        rule: "mapping-disabled",
+        address,
+        attribute: "enabled",
+        before: "true",
+        after: "false",
+        why: expect.stringMatching(/nothing drains the queue/),
+      }),
+    ]);
+    expect(review.blocked).toBe(true);
+  });
+
+  test("updated but still enabled is no finding; enabling it is none either", () => {
+    expect(reviewPlan(plan(update(address, mapping, { ...mapping, batch_size: 10 }))).risks).toEqual([]);
+    expect(reviewPlan(plan(update(address, { ...mapping, enabled: false }, mapping))).risks).toEqual([]);
+  });
+
+  test("destroyed is a risk", () => {
+    expect(reviewPlan(plan(change(address, ["delete"], mapping, null))).risks).toEqual([
+      expect.objectContaining({ rule: "mapping-destroyed", attribute: "(resource)", before: "exists", after: "destroyed", flag: "--allow-risk" }),
+    ]);
+  });
+
+  test("replaced is a risk naming the attribute that forces it, and the second delivery", () => {
+    const replaced = change(
+      address,
+      ["create", "delete"],
+      mapping,
+      { ...mapping, event_source_arn: undefined },
+      {
+        after_unknown: { event_source_arn: true },
+        replace_paths: [["event_source_arn"]],
+      },
+    );
+    expect(reviewPlan(plan(replaced)).risks).toEqual([
+      expect.objectContaining({
+        rule: "mapping-replaced",
+        attribute: "event_source_arn",
+        before: QUEUE_ARN,
+        after: "(known after apply)",
+        why: expect.stringMatching(/nothing drains the queue in between.*delivered a second time/),
+      }),
+    ]);
+  });
+
+  test("created is no finding", () => {
+    expect(reviewPlan(plan(change("aws_lambda_event_source_mapping.another", ["create"], null, mapping))).risks).toEqual([]);
+  });
+});
+
+describe("the forwarder's log group", () => {
+  const address = "aws_cloudwatch_log_group.webhook_event_producer";
+
+  test("destroyed is a risk, named as the forwarder's (its function is the mapping's)", () => {
+    expect(reviewPlan(plan(change(address, ["delete"], logGroup, null))).risks).toEqual([
+      expect.objectContaining({
+        rule: "log-group-destroyed",
+        attribute: "(resource)",
+        why: expect.stringMatching(/^the forwarder's logs, the record of which webhooks were delivered/),
+      }),
+    ]);
+  });
+
+  test("replaced is a risk naming the attribute that forces it", () => {
+    const replaced = change(address, ["delete", "create"], logGroup, { ...logGroup, name: "/aws/lambda/renamed" }, { replace_paths: [["name"]] });
+    expect(reviewPlan(plan(replaced)).risks).toEqual([
+      expect.objectContaining({
+        rule: "log-group-replaced",
+        attribute: "name",
+        before: "/aws/lambda/mz-dev-webhook-event-producer",
+        after: "/aws/lambda/renamed",
+        why: expect.stringMatching(/the new log group starts empty$/),
+      }),
+    ]);
+  });
+
+  test("another function's log group is flagged too, without claiming to be the forwarder's", () => {
+    const other = { ...logGroup, name: "/aws/lambda/mz-dev-webhook-application" };
+    const [risk] = reviewPlan(plan(change("aws_cloudwatch_log_group.webhook_application", ["delete"], other, null))).risks;
+    expect(risk.why).toMatch(/^its logs are deleted/);
+  });
+
+  test("with skip_destroy the logs stay: no finding", () => {
+    expect(reviewPlan(plan(change(address, ["delete"], { ...logGroup, skip_destroy: true }, null))).risks).toEqual([]);
+  });
+
+  test("retention changed in place is no finding", () => {
+    expect(reviewPlan(plan(update(address, logGroup, { ...logGroup, retention_in_days: 14 }))).risks).toEqual([]);
+  });
+});
+
+describe("a forgotten queue (removed block with destroy = false)", () => {
+  test("is a risk accepted by --allow-risk, not by --allow-replace", () => {
+    const forgotten = change("aws_sqs_queue.webhook_dlq", ["forget"], dlq, null);
+    const review = reviewPlan(plan(forgotten));
+    expect(review.counts.forget).toBe(1);
+    expect(review.queueLosses).toEqual([]);
+    expect(review.risks).toEqual([
+      expect.objectContaining({
+        rule: "queue-forgotten",
+        address: "aws_sqs_queue.webhook_dlq",
+        attribute: "(resource)",
+        before: "managed",
+        why: expect.stringMatching(
+          /^Terraform stops managing it: the dead-letter queue and its failed webhooks stay in AWS, but nothing guards them/,
+        ),
+        flag: "--allow-risk",
+      }),
+    ]);
+    expect(reviewPlan(plan(forgotten), { allowReplace: true }).blocked).toBe(true);
+    expect(reviewPlan(plan(forgotten), { allowRisk: true }).blocked).toBe(false);
+  });
+});
+
+describe("queue destroyed or replaced (the review's first rule)", () => {
+  test("destroyed: a risk for --allow-replace, and a queue loss as before", () => {
+    const review = reviewPlan(plan(change("aws_sqs_queue.webhook_dlq", ["delete"], dlq, null)));
+    expect(review.queueLosses).toEqual(["aws_sqs_queue.webhook_dlq"]);
+    expect(review.risks).toEqual([
+      expect.objectContaining({
+        rule: "queue-destroyed",
+        attribute: "(resource)",
+        after: "destroyed",
+        flag: "--allow-replace",
+        allowed: false,
+        why: expect.stringMatching(/dead-letter queue/),
+      }),
+    ]);
+    expect(flagsNeeded(review)).toEqual(["--allow-replace"]);
+    expect(reviewPlan(plan(change("aws_sqs_queue.webhook_dlq", ["delete"], dlq, null)), { allowRisk: true }).blocked).toBe(true);
+    expect(reviewPlan(plan(change("aws_sqs_queue.webhook_dlq", ["delete"], dlq, null)), { allowReplace: true }).blocked).toBe(false);
+  });
+
+  test("replaced by a forcing attribute: the attribute and its values", () => {
+    const replaced = change(
+      "aws_sqs_queue.webhook_queue",
+      ["delete", "create"],
+      queue,
+      { ...queue, name: "renamed.fifo" },
+      { replace_paths: [["name"]] },
+    );
+    expect(reviewPlan(plan(replaced)).risks).toEqual([
+      expect.objectContaining({ rule: "queue-replaced", attribute: "name", before: "mz-dev-webhook-queue.fifo", after: "renamed.fifo" }),
+    ]);
+  });
+
+  test("replaced on request (-replace): the whole resource", () => {
+    const replaced = change("aws_sqs_queue.webhook_queue", ["delete", "create"], queue, queue, { action_reason: "replace_by_request" });
+    expect(reviewPlan(plan(replaced)).risks).toEqual([
+      expect.objectContaining({ rule: "queue-replaced", attribute: "(resource)", after: "replaced (-replace)" }),
+    ]);
+  });
+
+  test("the mapping of a queue this plan replaces goes with that queue loss: --allow-replace accepts both (terraform's -replace of the queue)", () => {
+    const replacedQueue = change(
+      "aws_sqs_queue.webhook_queue",
+      ["delete", "create"],
+      queue,
+      { ...queue, arn: undefined },
+      {
+        action_reason: "replace_by_request",
+        after_unknown: { arn: true },
+      },
+    );
+    const replacedMapping = change(
+      "aws_lambda_event_source_mapping.webhook_event_producer_mapping",
+      ["delete", "create"],
+      mapping,
+      { ...mapping, event_source_arn: undefined },
+      { after_unknown: { event_source_arn: true }, replace_paths: [["event_source_arn"]] },
+    );
+    const review = reviewPlan(plan(replacedQueue, replacedMapping));
+    expect(review.risks.map((risk) => [risk.rule, risk.flag])).toEqual([
+      ["mapping-replaced", "--allow-replace"],
+      ["queue-replaced", "--allow-replace"],
+    ]);
+    expect(review.risks[0].why).toMatch(/\(its queue is destroyed or replaced in this plan: part of that queue loss\)$/);
+    expect(reviewPlan(plan(replacedQueue, replacedMapping), { allowReplace: true }).blocked).toBe(false);
+  });
+
+  test("a whole-stack destroy: queue and mapping for --allow-replace, the log group still for --allow-risk", () => {
+    const destroy = plan(
+      change("aws_sqs_queue.webhook_queue", ["delete"], queue, null),
+      change("aws_sqs_queue.webhook_dlq", ["delete"], dlq, null),
+      change("aws_lambda_event_source_mapping.webhook_event_producer_mapping", ["delete"], mapping, null),
+      change("aws_cloudwatch_log_group.webhook_event_producer", ["delete"], logGroup, null),
+    );
+    expect(reviewPlan(destroy).risks.map((risk) => [risk.rule, risk.flag])).toEqual([
+      ["log-group-destroyed", "--allow-risk"],
+      ["mapping-destroyed", "--allow-replace"],
+      ["queue-destroyed", "--allow-replace"],
+      ["queue-destroyed", "--allow-replace"],
+    ]);
+    expect(flagsNeeded(reviewPlan(destroy, { allowReplace: true }))).toEqual(["--allow-risk"]);
+    expect(reviewPlan(destroy, { allowReplace: true, allowRisk: true }).blocked).toBe(false);
+  });
+
+  test("a replaced queue is not also checked attribute by attribute", () => {
+    const replaced = change(
+      "aws_sqs_queue.webhook_queue",
+      ["delete", "create"],
+      queue,
+      { ...queue, redrive_policy: "", message_retention_seconds: 60 },
+      {
+        action_reason: "replace_by_request",
+      },
+    );
+    expect(reviewPlan(plan(replaced)).risks.map((risk) => risk.rule)).toEqual(["queue-replaced"]);
+  });
+});
+
+describe("the text review", () => {
+  const risky = plan(
+    update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 3600 }),
+    change("aws_sqs_queue.webhook_queue", ["delete"], queue, null),
+    update("aws_lambda_event_source_mapping.webhook_event_producer_mapping", mapping, { ...mapping, enabled: false }),
+  );
+
+  test("a MESSAGES AT RISK section, one `address: attribute before -> after: why` line each, with the flag that lets it through", () => {
+    const lines = formatReview(reviewPlan(risky)).split("\n");
+    const start = lines.indexOf("MESSAGES AT RISK (3):");
+    expect(start).toBeGreaterThan(0);
+    expect(lines[start + 1]).toMatch(
+      /^ {2}aws_lambda_event_source_mapping\.webhook_event_producer_mapping: enabled true -> false: nothing drains the queue.* \[blocked: --allow-risk lets it through\]$/,
+    );
+    expect(lines[start + 2]).toMatch(
+      /^ {2}aws_sqs_queue\.webhook_dlq: message_retention_seconds 345600 s \(4 d\) -> 3600 s \(1 h\): SQS applies .* \[blocked: --allow-risk lets it through\]$/,
+    );
+    expect(lines[start + 3]).toMatch(
+      /^ {2}aws_sqs_queue\.webhook_queue: \(resource\) exists -> destroyed: deletes the queue.* \[blocked: --allow-replace lets it through\]$/,
+    );
+  });
+
+  test("one verdict per flag: the queue loss for --allow-replace, the rest for --allow-risk", () => {
+    const text = formatReview(reviewPlan(risky));
+    expect(text).toMatch(/BLOCKED: this plan destroys or replaces 1 queue\(s\)[^]*--allow-replace/);
+    expect(text).toMatch(
+      /BLOCKED: 2 other change\(s\) put queued messages at risk \(MESSAGES AT RISK above\): aws_lambda_event_source_mapping\.webhook_event_producer_mapping, aws_sqs_queue\.webhook_dlq\.\n.*--allow-risk/,
+    );
+    const half = formatReview(reviewPlan(risky, { allowReplace: true }));
+    expect(half).toMatch(/ALLOWED by --allow-replace/);
+    expect(half).toMatch(/BLOCKED: 2 other change/);
+    expect(reviewPlan(risky, { allowReplace: true }).blocked).toBe(true);
+    expect(flagsNeeded(reviewPlan(risky))).toEqual(["--allow-replace", "--allow-risk"]);
+    const both = reviewPlan(risky, { allowReplace: true, allowRisk: true });
+    expect(both.blocked).toBe(false);
+    expect(formatReview(both)).toMatch(/\[allowed by --allow-risk\]/);
+  });
+
+  test("without a queue loss the verdict does not speak of other changes", () => {
+    const text = formatReview(reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 3600 }))));
+    expect(text).toMatch(
+      /\nBLOCKED: 1 change\(s\) put queued messages at risk \(MESSAGES AT RISK above\): aws_sqs_queue\.webhook_dlq\.\n {2}Make the change safe/,
+    );
+    expect(text).not.toMatch(/BLOCKED: this plan destroys/);
+  });
+
+  test("no risk, no section", () => {
+    const text = formatReview(reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 1209600 }))));
+    expect(text).not.toMatch(/MESSAGES AT RISK|BLOCKED|ALLOWED/);
+  });
+
+  test("the JSON review (npm run plan --json) carries the findings", () => {
+    const document = JSON.parse(JSON.stringify(reviewPlan(risky))) as { risks: unknown[]; blocked: boolean; allowRisk: boolean };
+    expect(document.risks).toHaveLength(3);
+    expect(document).toMatchObject({ blocked: true, allowRisk: false });
+  });
+});
+
+describe("hasChanges", () => {
+  test("terraform's applyable when given; otherwise whether anything changes", () => {
+    expect(reviewPlan({ ...plan(), applyable: false }).hasChanges).toBe(false);
+    expect(reviewPlan({ ...plan(), applyable: true }).hasChanges).toBe(true);
+    expect(reviewPlan(plan()).hasChanges).toBe(false);
+    expect(reviewPlan(plan(update("aws_sqs_queue.webhook_dlq", dlq, { ...dlq, message_retention_seconds: 1209600 }))).hasChanges).toBe(true);
+  });
+});
+
+test("helpers: durations, function names from ARNs, redrive policies", () => {
+  expect([duration(30), duration(90), duration(3600), duration(345600), duration(1209600)]).toEqual(["30 s", "1.5 min", "1 h", "4 d", "14 d"]);
+  expect(functionName(FUNCTION_ARN)).toBe("mz-dev-webhook-event-producer");
+  expect(functionName(`${FUNCTION_ARN}:live`)).toBe("mz-dev-webhook-event-producer");
+  expect(functionName("plain-name")).toBe("plain-name");
+  expect(functionName("")).toBeUndefined();
+  expect(redriveOf(redrive(DLQ_ARN))?.deadLetterTargetArn).toBe(DLQ_ARN);
+  expect(redriveOf("")).toBeUndefined();
+  expect(redriveOf("not json")).toBeUndefined();
+  expect(redriveOf(null)).toBeUndefined();
+});

@@ -1,0 +1,202 @@
+/**
+ * What the stack and the forwarder agree on: the environment variables the stack sets and the
+ * handler reads, the message attributes the ingress writes, the shape of the sources table
+ * and its rules, and the per-request timeout rule. src/infrastructure (settings, constructs)
+ * and this folder (handler) both import it, so neither side can drift from the other.
+ */
+import type { SignatureScheme } from "./signatures";
+
+/** The forwarder's environment variables. */
+export const FORWARDER_ENV = {
+  /** The webhook queue's URL (the article's variable). */
+  queueUrl: "QUEUE_URL",
+  /** Where a webhook that fails verification is quarantined (sent with a reason). */
+  deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
+  /** JSON: source name -> its targets and signature scheme (ForwarderSources). */
+  sources: "SOURCES",
+  /** The source of a message without a source attribute: one queued before sources existed. */
+  defaultSource: "DEFAULT_SOURCE",
+  /** Per-request timeout towards a target, in milliseconds. */
+  forwardTimeoutMs: "FORWARD_TIMEOUT_MS",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+} as const;
+
+/**
+ * The SQS message attributes the ingress writes (API Gateway's SQS-SendMessage integration)
+ * and the forwarder reads; SQS allows 10 per message.
+ */
+export const MESSAGE_ATTRIBUTES = {
+  /** The source's name. */
+  source: "webhook-source",
+  /** The webhook's stable ID: the provider's delivery ID when mapped, else API Gateway's request ID. */
+  webhookId: "webhook-id",
+  /** When API Gateway received the request, in ms since the epoch (`$context.requestTimeEpoch`). */
+  receivedAt: "webhook-received-at",
+  /** Set by the forwarder on a webhook it quarantined in the DLQ. */
+  quarantineReason: "quarantine-reason",
+} as const;
+
+/** The attribute carrying a request header the source's signature scheme needs. */
+export function headerAttribute(header: string): string {
+  return `header.${header.toLowerCase()}`;
+}
+
+/**
+ * Values the ingress maps from the request carry this prefix: a header the request lacks
+ * then becomes "v=" rather than an empty string, which SQS would refuse (and the SaaS would
+ * get an error instead of the webhook being queued and quarantined).
+ */
+export const MAPPED_VALUE_PREFIX = "v=";
+
+/** A mapped attribute's value without its prefix; undefined when the request had none. */
+export function mappedValue(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const stripped = value.startsWith(MAPPED_VALUE_PREFIX) ? value.slice(MAPPED_VALUE_PREFIX.length) : value;
+  return stripped === "" ? undefined : stripped;
+}
+
+/** One target of a source: where to POST, and the SSM parameter of the secret to sign requests with, if any. */
+export interface TargetConfig {
+  readonly url: string;
+  /** SecureString parameter name holding a Standard Webhooks secret (`whsec_...`). */
+  readonly signingSecretParameter?: string;
+}
+
+/** How a source's webhooks are verified: a scheme and the SSM parameters of its secrets (several while rotating). */
+export type SignatureConfig = SignatureScheme & { readonly secretParameters: readonly string[] };
+
+export interface SourceConfig {
+  readonly targets: Readonly<Record<string, TargetConfig>>;
+  readonly signature?: SignatureConfig;
+}
+
+/** source name -> its targets and verification. */
+export type ForwarderSources = Readonly<Record<string, SourceConfig>>;
+
+export const SOURCES_SHAPE = '{"<source>": {"targets": {"<name>": {"url": "<absolute URL>"}}, "signature"?: {...}}}';
+
+/** What makes a target acceptable where the sources are checked. */
+export interface TargetRules {
+  /** URL schemes a target may use. */
+  readonly schemes: readonly ("https:" | "http:")[];
+  /** A target may also be a path on the existing HTTP API (`/...`), which the stack resolves. */
+  readonly allowApiPaths: boolean;
+}
+
+/** One thing wrong: where (`["github", "targets", "app"]`), the value, what is allowed. */
+export interface ConfigProblem {
+  readonly path: readonly string[];
+  readonly value: unknown;
+  readonly allowed: string;
+}
+
+/** `["github"]["targets"]["app"]` */
+export function configPath(path: readonly string[]): string {
+  return path.map((key) => `[${JSON.stringify(key)}]`).join("");
+}
+
+/** A source name: it becomes a message attribute value, part of group IDs and of Terraform names. */
+export const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/;
+/** An SSM parameter name (a path like /webhooks/github/secret, or a plain name). */
+export const PARAMETER_NAME = /^\/?[A-Za-z0-9_.\-/]{1,1011}$/;
+
+/** Every problem of a sources table; none means every source has reachable targets and a usable signature config. */
+export function sourceProblems(sources: unknown, rules: TargetRules): ConfigProblem[] {
+  if (!isPlainObject(sources) || Object.keys(sources).length === 0) {
+    return [{ path: [], value: sources, allowed: `at least one source, ${SOURCES_SHAPE}` }];
+  }
+  const problems: ConfigProblem[] = [];
+  for (const [name, source] of Object.entries(sources)) {
+    if (!SOURCE_NAME.test(name)) problems.push({ path: [name], value: name, allowed: "a source name: 1..48 letters, digits, '_' and '-'" });
+    if (!isPlainObject(source)) {
+      problems.push({ path: [name], value: source, allowed: "{ targets, signature? }" });
+      continue;
+    }
+    const targets = source.targets;
+    if (!isPlainObject(targets) || Object.keys(targets).length === 0) {
+      problems.push({ path: [name, "targets"], value: targets, allowed: 'at least one target {"<name>": {"url": "<URL>"}}' });
+    } else {
+      for (const [target, config] of Object.entries(targets)) problems.push(...targetProblems([name, "targets", target], config, rules));
+    }
+    if (source.signature !== undefined) problems.push(...signatureProblems([name, "signature"], source.signature));
+  }
+  return problems;
+}
+
+function targetProblems(path: string[], config: unknown, rules: TargetRules): ConfigProblem[] {
+  const what = `an absolute ${rules.schemes.map((scheme) => `${scheme}//`).join(" or ")} URL${rules.allowApiPaths ? ", or a path starting with '/' on the existing HTTP API" : ""}`;
+  if (!isPlainObject(config)) return [{ path, value: config, allowed: `{ url, signingSecretParameter? } with url ${what}` }];
+  const problems: ConfigProblem[] = [];
+  const url = config.url;
+  const urlOk =
+    typeof url === "string" &&
+    ((rules.allowApiPaths && url.startsWith("/")) || (URL.canParse(url) && (rules.schemes as readonly string[]).includes(new URL(url).protocol)));
+  if (!urlOk) problems.push({ path: [...path, "url"], value: url, allowed: what });
+  const secret = config.signingSecretParameter;
+  if (secret !== undefined && (typeof secret !== "string" || !PARAMETER_NAME.test(secret))) {
+    problems.push({
+      path: [...path, "signingSecretParameter"],
+      value: secret,
+      allowed: "an SSM parameter name, e.g. /webhooks/application/signing-secret",
+    });
+  }
+  return problems;
+}
+
+const SCHEMES = ["github", "stripe", "standard-webhooks", "hmac-sha256"];
+
+function signatureProblems(path: string[], signature: unknown): ConfigProblem[] {
+  if (!isPlainObject(signature)) return [{ path, value: signature, allowed: `{ scheme: ${SCHEMES.join(" | ")}, secretParameters: [...] }` }];
+  const problems: ConfigProblem[] = [];
+  if (!SCHEMES.includes(signature.scheme as string))
+    problems.push({ path: [...path, "scheme"], value: signature.scheme, allowed: SCHEMES.join(", ") });
+  const secrets = signature.secretParameters;
+  if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((secret) => typeof secret === "string" && PARAMETER_NAME.test(secret))) {
+    problems.push({
+      path: [...path, "secretParameters"],
+      value: secrets,
+      allowed: "one or more SSM parameter names (several while a secret rotates)",
+    });
+  }
+  const tolerance = signature.toleranceSeconds;
+  if (tolerance !== undefined && (signature.scheme === "stripe" || signature.scheme === "standard-webhooks")) {
+    if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance < 1 || tolerance > 86_400) {
+      problems.push({ path: [...path, "toleranceSeconds"], value: tolerance, allowed: "1..86400 seconds" });
+    }
+  }
+  if (signature.scheme === "hmac-sha256") {
+    if (typeof signature.header !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(signature.header)) {
+      problems.push({ path: [...path, "header"], value: signature.header, allowed: "the name of the header carrying the signature" });
+    }
+    if (signature.encoding !== "hex" && signature.encoding !== "base64")
+      problems.push({ path: [...path, "encoding"], value: signature.encoding, allowed: "hex or base64" });
+    if (signature.prefix !== undefined && typeof signature.prefix !== "string")
+      problems.push({ path: [...path, "prefix"], value: signature.prefix, allowed: "a string, e.g. sha256=" });
+  }
+  return problems;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Time the forwarder keeps for itself after the last request may have timed out. */
+export const FORWARD_TIMEOUT_MARGIN_MS = 5_000;
+/** The shortest per-request timeout the default rule gives. */
+export const MIN_DEFAULT_FORWARD_TIMEOUT_MS = 1_000;
+
+/** The stack's default per-request timeout: an equal share of the function timeout, less the margin, per record of a batch. */
+export function defaultForwardTimeoutMs(functionTimeoutSeconds: number, batchSize: number): number {
+  return Math.max(MIN_DEFAULT_FORWARD_TIMEOUT_MS, Math.floor((functionTimeoutSeconds * 1000 - FORWARD_TIMEOUT_MARGIN_MS) / Math.max(1, batchSize)));
+}
+
+/** Throws unless `raw` is unset or a positive whole number of milliseconds. */
+export function parseForwardTimeoutMs(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${FORWARDER_ENV.forwardTimeoutMs} must be a positive whole number of milliseconds; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}

@@ -1,0 +1,58 @@
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+
+export interface FifoQueueProps {
+  /** Physical name without `.fifo`, e.g. `mz-dev-webhook-queue`; the DLQ adds `-dlq`. */
+  readonly queueName: string;
+  /** Seconds a received message stays hidden while the forwarder works on it. @default 60 */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Receives before SQS moves a message to the DLQ (`var.webhook.max_receive_count`). @default 1 */
+  readonly maxReceiveCount?: number;
+  /** How long the DLQ keeps a message (`var.webhook.dlq_retention_second`). @default 345600 (4 days) */
+  readonly deadLetterRetentionSeconds?: number;
+  /**
+   * `lifecycle { prevent_destroy = true }` on both queues: Terraform itself refuses any plan that
+   * destroys or replaces one (their messages would go with them). @default true
+   */
+  readonly preventDestroy?: boolean;
+}
+
+/** The webhook queue (FIFO, content-based dedup) and the FIFO dead-letter queue it drains into. */
+export class FifoQueue extends Construct {
+  public readonly queue: SqsQueue;
+  public readonly deadLetterQueue: SqsQueue;
+  public readonly redriveAllowPolicy: SqsQueueRedriveAllowPolicy;
+
+  constructor(scope: Construct, id: string, props: FifoQueueProps) {
+    super(scope, id);
+    const lifecycle = { preventDestroy: props.preventDestroy ?? true };
+    this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
+      name: `${props.queueName}-dlq.fifo`,
+      lifecycle,
+      fifoQueue: true,
+      messageRetentionSeconds: props.deadLetterRetentionSeconds ?? 345_600,
+      sqsManagedSseEnabled: true,
+    });
+
+    this.queue = new SqsQueue(this, "queue", {
+      name: `${props.queueName}.fifo`,
+      lifecycle,
+      fifoQueue: true,
+      contentBasedDeduplication: true,
+      visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 60,
+      redrivePolicy: Fn.jsonencode({
+        deadLetterTargetArn: this.deadLetterQueue.arn,
+        maxReceiveCount: props.maxReceiveCount ?? 1,
+      }),
+      sqsManagedSseEnabled: true,
+    });
+
+    // A resource of its own: on the DLQ itself it would make a cycle with the queue's redrive policy.
+    this.redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(this, "redrive-allow-policy", {
+      queueUrl: this.deadLetterQueue.url,
+      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+    });
+  }
+}

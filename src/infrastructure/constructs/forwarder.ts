@@ -1,0 +1,152 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { FORWARDER_ENV, ForwarderSources } from "../../../lambda/forwarder/contract";
+import { BUNDLE_HANDLER } from "../bundling/bundle";
+import { LambdaPackaging } from "../settings";
+import { LambdaPackage } from "./lambda-package";
+import { ServiceRole } from "./service-role";
+
+export interface ForwarderProps {
+  readonly queue: SqsQueue;
+  /** Where a webhook that fails verification is quarantined: the role may send there, and only there. */
+  readonly deadLetterQueue: SqsQueue;
+  /** e.g. `mz-dev-webhook-event-producer` */
+  readonly functionName: string;
+  /** source -> its targets (absolute URLs; may hold Terraform references) and signature. */
+  readonly sources: ForwarderSources;
+  /** The source of messages without a source attribute. @default - none: such a message fails */
+  readonly defaultSource?: string;
+  /** A customer-managed KMS key the secrets are encrypted with. @default - the AWS managed key */
+  readonly secretsKmsKeyArn?: string;
+  /** @default `${functionName}-execution-role` */
+  readonly executionRoleName?: string;
+  /** @default "nodejs22.x" */
+  readonly runtime?: string;
+  /** @default 60 (the article's processing timeout) */
+  readonly timeoutSeconds?: number;
+  /** @default 128 */
+  readonly memorySizeMb?: number;
+  /** POWERTOOLS_LOG_LEVEL. @default "INFO" */
+  readonly logLevel?: string;
+  /** @default 7 */
+  readonly logRetentionInDays?: number;
+  /** Records per invocation (FIFO: 1..10). @default 1 */
+  readonly batchSize?: number;
+  /** The event source's maximum concurrency. @default 2 */
+  readonly maxConcurrency?: number;
+  /** Per-request timeout towards a target. @default - the forwarder's own rule (lambda/forwarder/timeout.ts) */
+  readonly forwardTimeoutMs?: number;
+  /** @default "archive_file" */
+  readonly packaging?: LambdaPackaging;
+}
+
+/**
+ * The Lambda that takes each message off the queue and POSTs it to the application's
+ * webhook, with its log group, its execution role and the SQS event source mapping.
+ */
+export class Forwarder extends Construct {
+  public readonly executionRole: ServiceRole;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly function: LambdaFunction;
+  public readonly eventSourceMapping: LambdaEventSourceMapping;
+  /** What the function's SOURCES variable holds (Terraform references as tokens). */
+  public readonly sources: ForwarderSources;
+
+  constructor(scope: Construct, id: string, props: ForwarderProps) {
+    super(scope, id);
+    this.sources = props.sources;
+    const secretStatements = this.secretsStatements(props);
+    this.executionRole = new ServiceRole(this, "execution-role", {
+      servicePrincipal: "lambda.amazonaws.com",
+      roleName: props.executionRoleName ?? `${props.functionName}-execution-role`,
+      inlinePolicies: {
+        // Quarantine: SendMessage to the DLQ and nowhere else.
+        quarantine: { name: "webhook-quarantine-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [props.deadLetterQueue.arn] }] },
+        ...(secretStatements.length > 0 && { secrets: { name: "webhook-secrets-policy", statements: secretStatements } }),
+        // What the event source mapping does on the function's behalf; the code itself never calls SQS.
+        receive: {
+          name: "sqs-receive-message-policy",
+          statements: [
+            {
+              actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+              resources: [props.queue.arn],
+            },
+          ],
+        },
+      },
+    });
+
+    const basicExecution = new IamRolePolicyAttachment(this, "basic-execution", {
+      role: this.executionRole.role.name,
+      policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionInDays ?? 7,
+    });
+
+    const code = new LambdaPackage(this, "package", { lambda: "forwarder", packaging: props.packaging, zipName: `${props.functionName}.zip` });
+    this.function = new LambdaFunction(this, "function", {
+      description: "Webhook Event Producer",
+      functionName: props.functionName,
+      handler: BUNDLE_HANDLER,
+      filename: code.filename,
+      sourceCodeHash: code.sourceCodeHash,
+      role: this.executionRole.role.arn,
+      runtime: props.runtime ?? "nodejs22.x",
+      architectures: ["arm64"],
+      timeout: props.timeoutSeconds ?? 60,
+      memorySize: props.memorySizeMb ?? 128,
+      environment: {
+        variables: {
+          [FORWARDER_ENV.queueUrl]: props.queue.url,
+          [FORWARDER_ENV.deadLetterQueueUrl]: props.deadLetterQueue.url,
+          [FORWARDER_ENV.sources]: Fn.jsonencode(props.sources),
+          ...(props.defaultSource !== undefined && { [FORWARDER_ENV.defaultSource]: props.defaultSource }),
+          ...(props.forwardTimeoutMs !== undefined && { [FORWARDER_ENV.forwardTimeoutMs]: String(props.forwardTimeoutMs) }),
+          [FORWARDER_ENV.logLevel]: props.logLevel ?? "INFO",
+          [FORWARDER_ENV.serviceName]: props.functionName,
+        },
+      },
+      // The log group must exist first, or Lambda creates one with no retention.
+      dependsOn: [basicExecution, this.logGroup],
+    });
+
+    this.eventSourceMapping = new LambdaEventSourceMapping(this, "event-source-mapping", {
+      eventSourceArn: props.queue.arn,
+      functionName: this.function.functionName,
+      batchSize: props.batchSize ?? 1,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: props.maxConcurrency ?? 2 },
+    });
+  }
+
+  /** Reading the secrets the sources name (verification and signing), decrypted: those parameters only. */
+  private secretsStatements(props: ForwarderProps): DataAwsIamPolicyDocumentStatement[] {
+    const parameters = [
+      ...new Set(
+        Object.values(props.sources).flatMap((source) => [
+          ...(source.signature?.secretParameters ?? []),
+          ...Object.values(source.targets).flatMap((target) => (target.signingSecretParameter ? [target.signingSecretParameter] : [])),
+        ]),
+      ),
+    ].sort();
+    if (parameters.length === 0) return [];
+    const account = new DataAwsCallerIdentity(this, "account");
+    const region = new DataAwsRegion(this, "region");
+    const arn = (name: string) => `arn:aws:ssm:${region.name}:${account.accountId}:parameter/${name.replace(/^\//, "")}`;
+    return [
+      { actions: ["ssm:GetParameter"], resources: parameters.map(arn) },
+      ...(props.secretsKmsKeyArn ? [{ actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] }] : []),
+    ];
+  }
+}

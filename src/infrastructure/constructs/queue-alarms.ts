@@ -1,0 +1,147 @@
+import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { Annotations, Fn, Op, TerraformIterator, Token } from "cdktf";
+import { Construct } from "constructs";
+
+export interface QueueAlarmsProps {
+  readonly queue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+  /** The forwarder: alarms on its errors and throttles. @default - no function alarms */
+  readonly forwarder?: LambdaFunction;
+  /** e.g. `mz-dev-webhook-queue-alarms` */
+  readonly topicName: string;
+  /** Alarm when the oldest message in the main queue is older than this. @default 900 */
+  readonly oldestMessageAgeSeconds?: number;
+  /**
+   * Alarm when the DLQ's oldest message has this little left before its retention deletes it
+   * (half the retention when the retention is shorter than twice this). @default 86400 (a day)
+   */
+  readonly deadLetterExpiryWarningSeconds?: number;
+  /** Subscribed to the topic by e-mail (each address confirms once). @default [] */
+  readonly alarmEmails?: readonly string[];
+  /** Further alarm and OK actions (ARNs: an SNS topic of the on-call tool, ...). @default [] */
+  readonly extraAlarmActions?: readonly string[];
+}
+
+/** CloudWatch alarm settings common to every alarm here: one-minute metrics, any breach pages. */
+type AlarmSpec = Pick<
+  CloudwatchMetricAlarmConfig,
+  "alarmName" | "alarmDescription" | "namespace" | "metricName" | "dimensions" | "statistic" | "period" | "threshold"
+>;
+
+/**
+ * So that nobody has to look. Each alarm notifies on ALARM and on OK, and is built to page
+ * again when something new goes wrong, not only once:
+ * - the DLQ holds a webhook (first failure; it then stays in ALARM while the DLQ is not empty),
+ * - the DLQ's oldest webhook is about to expire (the second page, before anything is lost),
+ * - the main queue's oldest webhook waits too long (the forwarder does not drain it),
+ * - the forwarder errs (a whole batch failed: the target unreachable, a bad deploy) or is throttled.
+ * Missing data is "not breaching" everywhere: SQS stops sending metrics for an empty, idle queue,
+ * and Lambda sends none without invocations; a queue holding messages always reports.
+ */
+export class QueueAlarms extends Construct {
+  public readonly topic: SnsTopic;
+  public readonly deadLetterQueueNotEmpty: CloudwatchMetricAlarm;
+  public readonly deadLetterQueueExpiring: CloudwatchMetricAlarm;
+  public readonly oldestMessageTooOld: CloudwatchMetricAlarm;
+  public readonly forwarderErrors?: CloudwatchMetricAlarm;
+  public readonly forwarderThrottles?: CloudwatchMetricAlarm;
+
+  constructor(scope: Construct, id: string, props: QueueAlarmsProps) {
+    super(scope, id);
+    this.topic = new SnsTopic(this, "topic", { name: props.topicName });
+
+    const alarmEmails = props.alarmEmails ?? [];
+    const extraAlarmActions = props.extraAlarmActions ?? [];
+    const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? 900;
+    const expiryWarningSeconds = props.deadLetterExpiryWarningSeconds ?? 86_400;
+    if (alarmEmails.length > 0) {
+      // for_each keyed by address: adding or removing one address leaves the others alone.
+      const emails = TerraformIterator.fromList([...alarmEmails]);
+      new SnsTopicSubscription(this, "email", {
+        forEach: emails,
+        topicArn: this.topic.arn,
+        protocol: "email",
+        endpoint: emails.value,
+      });
+    } else if (extraAlarmActions.length === 0) {
+      Annotations.of(this).addWarning(
+        `the alarms of ${props.topicName} reach nobody: set monitoring.alarmEmails, or monitoring.extraAlarmActions (e.g. your on-call tool's SNS topic)`,
+      );
+    }
+
+    const actions = [this.topic.arn, ...extraAlarmActions];
+    const alarm = (id: string, spec: AlarmSpec) =>
+      new CloudwatchMetricAlarm(this, id, {
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: actions,
+        okActions: actions,
+        ...spec,
+      });
+
+    this.deadLetterQueueNotEmpty = alarm("dlq-not-empty", {
+      alarmName: `${props.topicName}-dlq-not-empty`,
+      alarmDescription:
+        "Webhooks failed delivery or verification and wait in the dead-letter queue: look with `webhook-queue peek`, put them back with `webhook-queue redrive`.",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: props.deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 60,
+      threshold: 0,
+    });
+
+    // FIFO: a message's age in the DLQ counts from its move there, and so does its retention.
+    const retention = props.deadLetterQueue.messageRetentionSeconds;
+    this.deadLetterQueueExpiring = alarm("dlq-expiring", {
+      alarmName: `${props.topicName}-dlq-expiring`,
+      alarmDescription: `A webhook in the dead-letter queue is less than ${expiryWarningSeconds} s (or half its retention) from being deleted by the queue's retention: redrive it now with \`webhook-queue redrive\`, or copy it out.`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: props.deadLetterQueue.name },
+      statistic: "Maximum",
+      period: 60,
+      threshold: Token.asNumber(Fn.max([Op.sub(retention, expiryWarningSeconds), Fn.floor(Op.div(retention, 2))])),
+    });
+
+    this.oldestMessageTooOld = alarm("oldest-message", {
+      alarmName: `${props.topicName}-oldest-message`,
+      alarmDescription: `The webhook queue has held a message for more than ${oldestMessageAgeSeconds} s: the forwarder is not draining it.`,
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: props.queue.name },
+      statistic: "Maximum",
+      period: 60,
+      threshold: oldestMessageAgeSeconds,
+    });
+
+    if (props.forwarder) {
+      const functionAlarm = (name: "errors" | "throttles", metricName: string, alarmDescription: string) =>
+        alarm(`forwarder-${name}`, {
+          alarmName: `${props.topicName}-forwarder-${name}`,
+          alarmDescription,
+          namespace: "AWS/Lambda",
+          metricName,
+          dimensions: { FunctionName: props.forwarder!.functionName },
+          statistic: "Sum",
+          period: 60,
+          threshold: 0,
+        });
+      this.forwarderErrors = functionAlarm(
+        "errors",
+        "Errors",
+        "The forwarder failed whole batches (every target unreachable, a timeout, a broken deploy): its webhooks return to the queue and, after max_receive_count, to the DLQ. See its log group.",
+      );
+      this.forwarderThrottles = functionAlarm(
+        "throttles",
+        "Throttles",
+        "Lambda throttled the forwarder (account or reserved concurrency exhausted): webhooks wait in the queue, and count receives towards max_receive_count.",
+      );
+    }
+  }
+}

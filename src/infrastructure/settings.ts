@@ -1,0 +1,572 @@
+/**
+ * One typed settings object per environment, validated before anything is
+ * synthesized. Every error names the setting, its value and what is allowed.
+ */
+import {
+  configPath,
+  defaultForwardTimeoutMs,
+  headerAttribute,
+  MESSAGE_ATTRIBUTES,
+  SignatureConfig,
+  sourceProblems,
+} from "../../lambda/forwarder/contract";
+import { signatureHeaders } from "../../lambda/forwarder/signatures";
+
+/** Where Terraform keeps the stack's state. */
+export type BackendSettings =
+  | {
+      readonly kind: "s3";
+      readonly bucket: string;
+      readonly key: string;
+      readonly region: string;
+      /** @default true */
+      readonly encrypt?: boolean;
+      /** S3-native state locking (Terraform >= 1.10). @default true */
+      readonly useLockfile?: boolean;
+      /** DynamoDB lock table, for teams that still lock that way. @default - none */
+      readonly dynamodbTable?: string;
+    }
+  | {
+      readonly kind: "local";
+      /** State file, relative to the project root. */
+      readonly path: string;
+    };
+
+/** How the Lambda functions' bundles reach Lambda. */
+export type LambdaPackaging =
+  /** The article's `data.archive_file`; needs the hashicorp/archive provider at plan time. */
+  | "archive_file"
+  /** A deterministic zip written at synth time (`filename` + `source_code_hash`); no archive provider. */
+  | "zip";
+
+/** Where a source's webhooks go: a URL (one starting with `/` is a path on the existing HTTP API), or the URL and a secret to sign with. */
+export type TargetSettings = string | { readonly url: string; readonly signingSecretParameter?: string };
+
+/**
+ * One SaaS that sends webhooks: its route on the existing HTTP API, how its webhooks are grouped
+ * (ordered) and deduplicated in the queue, how they are verified, and where they go.
+ */
+export interface SourceSettings {
+  /** @default "POST /webhooks/<name>"; the default source: "POST /sqs-hook" (the article's) */
+  readonly routeKey?: string;
+  /**
+   * The message group, which keeps webhooks in order: a static value (one lane), or a request
+   * mapping, `$request.body.<JSONPath>` or `$request.header.<name>` (one lane per customer or
+   * object, the lanes in parallel). A request without the key is queued in the fallback group
+   * `<name>:`. @default "<name>"; the default source: `${prefix}-sqs-webhook` (the article's)
+   */
+  readonly messageGroup?: string;
+  /**
+   * The deduplication ID: `$context.requestId` (every delivery is queued, even with an identical
+   * body) or the provider's delivery ID, e.g. `$request.header.X-GitHub-Delivery` (the provider's
+   * retries of one delivery are merged). It is also the webhook ID the application receives.
+   * @default "$context.requestId"
+   */
+  readonly deduplicationId?: string;
+  /** Verify each webhook's signature in the forwarder; one failing is quarantined in the DLQ. @default - not signed */
+  readonly signature?: SignatureConfig;
+  /** @default { application: <the application's route path> } */
+  readonly targets?: Readonly<Record<string, TargetSettings>>;
+}
+
+export interface WebhookQueueSettings {
+  /** cdktf stack name: `cdktf deploy <stackName>`, `cdktf.out/stacks/<stackName>`. */
+  readonly stackName: string;
+  /** Prefix of every physical name (`mz-dev` -> `mz-dev-webhook-queue.fifo`). Changing it replaces resources. */
+  readonly prefix: string;
+  readonly region: string;
+  /** Provider default tags: every resource carries them. @default {} */
+  readonly defaultTags?: Readonly<Record<string, string>>;
+  readonly backend: BackendSettings;
+  /** Default of `var.apigw_name` (the existing HTTP API). @default - none: tfvars or `--var` must set it */
+  readonly apigwName?: string;
+  /** The webhook sources, by name (letters, digits, '_', '-'). @default { default: {} }: the article's single unsigned route */
+  readonly sources?: Readonly<Record<string, SourceSettings>>;
+  /**
+   * The source at the article's addresses, and the one messages without a source attribute (queued
+   * before sources existed) are forwarded as. @default "default"
+   */
+  readonly defaultSource?: string;
+  /** Lambda timeout, in seconds. @default 60 (the article's processing timeout) */
+  readonly functionTimeoutSeconds?: number;
+  /** Queue visibility timeout; at least the function timeout. @default functionTimeoutSeconds */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * `prevent_destroy` on both queues, so that Terraform itself refuses to destroy or replace
+   * one. Lift it only for a deliberate teardown (the emulator's). @default true
+   */
+  readonly preventQueueDestroy?: boolean;
+  /** How the forwarder's and the application's bundles reach Lambda. @default "archive_file" */
+  readonly packaging?: LambdaPackaging;
+  readonly forwarder?: ForwarderSettings;
+  readonly application?: ApplicationSettings;
+  readonly monitoring?: MonitoringSettings;
+  /** Points the AWS provider at a local emulator (moto_server) instead of AWS. @default - real AWS */
+  readonly emulator?: EmulatorSettings;
+}
+
+export interface ForwarderSettings {
+  /** Records per invocation; FIFO allows 1..10. @default 1 (the article's) */
+  readonly batchSize?: number;
+  /** Per-request timeout towards a target. @default (functionTimeoutSeconds * 1000 - 5000) / batchSize */
+  readonly forwardTimeoutMs?: number;
+  /**
+   * Paths on the existing HTTP API that something outside this stack serves (the real
+   * application's own stack), so that targets may name them. @default []
+   */
+  readonly externallyServedPaths?: readonly string[];
+  /** A customer-managed KMS key the secrets' SecureStrings are encrypted with. @default - the AWS managed key (aws/ssm) */
+  readonly secretsKmsKeyArn?: string;
+  /** @default 128 */
+  readonly memorySizeMb?: number;
+}
+
+/** The article's dummy application: a Lambda behind `POST /application-hook` that answers 200. */
+export interface ApplicationSettings {
+  /** Deploy it (the article's repository does). @default true */
+  readonly enabled?: boolean;
+  /** @default "POST /application-hook" */
+  readonly routeKey?: string;
+  /** @default 3 (the repository's) */
+  readonly timeoutSeconds?: number;
+  /** Its POWERTOOLS_LOG_LEVEL; DEBUG also logs every body. @default "INFO" */
+  readonly logLevel?: LogLevel;
+}
+
+export const LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface MonitoringSettings {
+  /** Alarms + SNS topic. @default true */
+  readonly enabled?: boolean;
+  /** Alarm when the main queue's oldest message is older than this. @default 900 */
+  readonly oldestMessageAgeSeconds?: number;
+  /**
+   * Alarm when the DLQ's oldest webhook has this little left before the DLQ's retention
+   * (`var.webhook.dlq_retention_second`) deletes it; half the retention when that is shorter
+   * than twice this. @default 86400 (a day before it would expire)
+   */
+  readonly deadLetterExpiryWarningSeconds?: number;
+  /** E-mail addresses subscribed to the alarm topic. @default [] */
+  readonly alarmEmails?: readonly string[];
+  /** More alarm and OK actions: ARNs (an on-call tool's SNS topic, ...). @default [] */
+  readonly extraAlarmActions?: readonly string[];
+}
+
+export interface EmulatorSettings {
+  /** e.g. http://127.0.0.1:5000 */
+  readonly endpoint: string;
+}
+
+/** Settings with every default applied; what the constructs receive. */
+export interface ResolvedSettings {
+  readonly stackName: string;
+  readonly prefix: string;
+  readonly region: string;
+  readonly defaultTags: Readonly<Record<string, string>>;
+  readonly backend: BackendSettings;
+  readonly apigwName?: string;
+  readonly sources: Readonly<Record<string, ResolvedSource>>;
+  readonly defaultSource: string;
+  readonly functionTimeoutSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly preventQueueDestroy: boolean;
+  readonly packaging: LambdaPackaging;
+  readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn">> & {
+    readonly externallyServedPaths: readonly string[];
+    readonly secretsKmsKeyArn?: string;
+  };
+  readonly application: Required<ApplicationSettings>;
+  readonly monitoring: Required<MonitoringSettings>;
+  readonly emulator?: EmulatorSettings;
+  /** Non-fatal advice, shown as cdktf warnings. */
+  readonly warnings: readonly string[];
+}
+
+/** A source with its defaults applied. */
+export interface ResolvedSource {
+  readonly name: string;
+  readonly routeKey: string;
+  /** A static group, or a request mapping (`$request...`). */
+  readonly messageGroup: string;
+  readonly deduplicationId: string;
+  readonly signature?: SignatureConfig;
+  readonly targets: Readonly<Record<string, { readonly url: string; readonly signingSecretParameter?: string }>>;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid settings for stack "${stackName}":\n  - ${problems.join("\n  - ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+/** SQS queue names: 1..80 of [A-Za-z0-9_-], FIFO names end in `.fifo` (counted). */
+const SQS_NAME_CHARS = /^[A-Za-z0-9_-]+$/;
+const SQS_NAME_MAX = 80;
+const LONGEST_QUEUE_SUFFIX = "-webhook-queue-dlq.fifo";
+/** IAM role names are at most 64 characters. */
+const LONGEST_ROLE_SUFFIX = "-webhook-event-producer-execution-role";
+const ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) (\/[A-Za-z0-9._~\-{}+/]*)$/;
+const MESSAGE_GROUP_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export const DEFAULT_ROUTE_KEY = "POST /sqs-hook";
+export const DEFAULT_SOURCE = "default";
+export const REQUEST_ID = "$context.requestId";
+/** A request mapping a group or deduplication ID may use: a JSONPath into the body, or a header. */
+const REQUEST_MAPPING = /^\$request\.(body(\.[A-Za-z0-9_-]+|\[\d+\]|\['[^'\]]+'\])+|header\.[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
+/** SQS keeps at most 10 attributes per message. */
+const MAX_MESSAGE_ATTRIBUTES = 10;
+export const DEFAULT_APPLICATION_ROUTE_KEY = "POST /application-hook";
+export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 60;
+
+/** Applies defaults and checks every setting; throws one SettingsError listing all problems. */
+export function resolveSettings(settings: WebhookQueueSettings): ResolvedSettings {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const problem = (name: string, value: unknown, allowed: string) => problems.push(`${name} = ${JSON.stringify(value)}: ${allowed}`);
+
+  const stackName = settings.stackName;
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(stackName ?? "")) {
+    problem("stackName", stackName, "letters, digits, '_' and '-', starting with a letter");
+  }
+
+  const prefix = settings.prefix;
+  if (!SQS_NAME_CHARS.test(prefix ?? "")) {
+    problem("prefix", prefix, "only letters, digits, '-' and '_' (SQS queue and IAM role names)");
+  } else {
+    const longestQueue = `${prefix}${LONGEST_QUEUE_SUFFIX}`;
+    if (longestQueue.length > SQS_NAME_MAX) {
+      problem(
+        "prefix",
+        prefix,
+        `at most ${SQS_NAME_MAX - LONGEST_QUEUE_SUFFIX.length} characters: the DLQ name "${longestQueue}" would be ${longestQueue.length} > ${SQS_NAME_MAX}`,
+      );
+    }
+    const longestRole = `${prefix}${LONGEST_ROLE_SUFFIX}`;
+    if (longestRole.length > 64) {
+      problem(
+        "prefix",
+        prefix,
+        `at most ${64 - LONGEST_ROLE_SUFFIX.length} characters: the role name "${longestRole}" would be ${longestRole.length} > 64`,
+      );
+    }
+  }
+
+  if (!AWS_REGION.test(settings.region ?? "")) problem("region", settings.region, "an AWS region such as ap-northeast-1");
+
+  const defaultTags = settings.defaultTags ?? {};
+  for (const [key, value] of Object.entries(defaultTags)) {
+    if (key.length < 1 || key.length > 128 || key.startsWith("aws:")) problem(`defaultTags key`, key, "1..128 characters, not starting with 'aws:'");
+    if (typeof value !== "string" || value.length > 256) problem(`defaultTags.${key}`, value, "a string of at most 256 characters");
+  }
+
+  const backend = settings.backend;
+  if (!backend) {
+    problem("backend", backend, "an S3 backend { kind: 's3', bucket, key, region } or { kind: 'local', path }");
+  } else if (backend.kind === "s3") {
+    if (!S3_BUCKET.test(backend.bucket ?? "")) problem("backend.bucket", backend.bucket, "an S3 bucket name (3..63 of a-z, 0-9, '.', '-')");
+    if (!backend.key || backend.key.startsWith("/")) problem("backend.key", backend.key, "a non-empty object key not starting with '/'");
+    if (!AWS_REGION.test(backend.region ?? "")) problem("backend.region", backend.region, "an AWS region such as ap-northeast-1");
+  } else if (backend.kind === "local") {
+    if (!backend.path) problem("backend.path", backend.path, "a state file path");
+  } else {
+    problem("backend.kind", (backend as { kind: unknown }).kind, "'s3' or 'local'");
+  }
+
+  if (settings.apigwName !== undefined && !/^.{1,128}$/.test(settings.apigwName)) {
+    problem("apigwName", settings.apigwName, "1..128 characters");
+  }
+
+  const functionTimeoutSeconds = settings.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
+  if (!isInteger(functionTimeoutSeconds, 1, 900)) problem("functionTimeoutSeconds", functionTimeoutSeconds, "a whole number of seconds, 1..900");
+
+  const visibilityTimeoutSeconds = settings.visibilityTimeoutSeconds ?? functionTimeoutSeconds;
+  if (!isInteger(visibilityTimeoutSeconds, 0, 43200)) {
+    problem("visibilityTimeoutSeconds", visibilityTimeoutSeconds, "a whole number of seconds, 0..43200");
+  } else if (visibilityTimeoutSeconds < functionTimeoutSeconds) {
+    problem(
+      "visibilityTimeoutSeconds",
+      visibilityTimeoutSeconds,
+      `at least functionTimeoutSeconds (${functionTimeoutSeconds}), or a message is redelivered while it is still being forwarded`,
+    );
+  } else if (visibilityTimeoutSeconds < 6 * functionTimeoutSeconds) {
+    warnings.push(
+      `visibilityTimeoutSeconds = ${visibilityTimeoutSeconds} is below six times the function timeout (${6 * functionTimeoutSeconds}), as AWS advises for SQS event sources; throttled retries may count as receives`,
+    );
+  }
+
+  const forwarder = settings.forwarder ?? {};
+  const batchSize = forwarder.batchSize ?? 1;
+  if (!isInteger(batchSize, 1, 10)) problem("forwarder.batchSize", batchSize, "1..10 (the FIFO limit)");
+  const forwardTimeoutMs = forwarder.forwardTimeoutMs ?? defaultForwardTimeoutMs(functionTimeoutSeconds, batchSize);
+  if (!isInteger(forwardTimeoutMs, 100, functionTimeoutSeconds * 1000)) {
+    problem(
+      "forwarder.forwardTimeoutMs",
+      forwardTimeoutMs,
+      `a whole number of milliseconds, 100..${functionTimeoutSeconds * 1000} (the function timeout)`,
+    );
+  } else if (forwardTimeoutMs * batchSize > functionTimeoutSeconds * 1000) {
+    warnings.push(
+      `forwarder.forwardTimeoutMs = ${forwardTimeoutMs} times batchSize ${batchSize} exceeds the function timeout; a batch of hanging targets ends in a Lambda timeout`,
+    );
+  }
+  if (settings.preventQueueDestroy !== undefined && typeof settings.preventQueueDestroy !== "boolean") {
+    problem("preventQueueDestroy", settings.preventQueueDestroy, "true or false");
+  }
+  const packaging = settings.packaging ?? "archive_file";
+  if (packaging !== "archive_file" && packaging !== "zip") problem("packaging", packaging, "'archive_file' or 'zip'");
+  const memorySizeMb = forwarder.memorySizeMb ?? 128;
+  if (!isInteger(memorySizeMb, 128, 10240)) problem("forwarder.memorySizeMb", memorySizeMb, "128..10240");
+
+  const application = {
+    enabled: settings.application?.enabled ?? true,
+    routeKey: settings.application?.routeKey ?? DEFAULT_APPLICATION_ROUTE_KEY,
+    timeoutSeconds: settings.application?.timeoutSeconds ?? 3,
+    logLevel: settings.application?.logLevel ?? "INFO",
+  };
+  if (!ROUTE_KEY.test(application.routeKey)) problem("application.routeKey", application.routeKey, "'METHOD /path', e.g. 'POST /application-hook'");
+  if (!isInteger(application.timeoutSeconds, 1, 900))
+    problem("application.timeoutSeconds", application.timeoutSeconds, "a whole number of seconds, 1..900");
+  if (!(LOG_LEVELS as readonly string[]).includes(application.logLevel)) problem("application.logLevel", application.logLevel, LOG_LEVELS.join(", "));
+
+  const externallyServedPaths = forwarder.externallyServedPaths ?? [];
+  for (const path of externallyServedPaths) {
+    if (typeof path !== "string" || !/^\/[A-Za-z0-9._~\-{}+/]*$/.test(path))
+      problem("forwarder.externallyServedPaths", path, "a path on the existing HTTP API, e.g. '/application-hook'");
+  }
+  if (forwarder.secretsKmsKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(forwarder.secretsKmsKeyArn)) {
+    problem("forwarder.secretsKmsKeyArn", forwarder.secretsKmsKeyArn, "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
+  }
+
+  const defaultSource = settings.defaultSource ?? DEFAULT_SOURCE;
+  const sources = resolveSources(settings.sources ?? { [defaultSource]: {} }, {
+    prefix,
+    defaultSource,
+    allowHttp: settings.emulator !== undefined,
+    applicationRouteKey: application.enabled ? application.routeKey : undefined,
+    externallyServedPaths,
+    problem,
+  });
+
+  const monitoring = {
+    enabled: settings.monitoring?.enabled ?? true,
+    oldestMessageAgeSeconds: settings.monitoring?.oldestMessageAgeSeconds ?? 900,
+    deadLetterExpiryWarningSeconds: settings.monitoring?.deadLetterExpiryWarningSeconds ?? 86_400,
+    alarmEmails: settings.monitoring?.alarmEmails ?? [],
+    extraAlarmActions: settings.monitoring?.extraAlarmActions ?? [],
+  };
+  if (!isInteger(monitoring.oldestMessageAgeSeconds, 60, 1209600)) {
+    problem("monitoring.oldestMessageAgeSeconds", monitoring.oldestMessageAgeSeconds, "60..1209600 seconds");
+  }
+  if (!isInteger(monitoring.deadLetterExpiryWarningSeconds, 60, 1209600)) {
+    problem("monitoring.deadLetterExpiryWarningSeconds", monitoring.deadLetterExpiryWarningSeconds, "60..1209600 seconds");
+  }
+  for (const email of monitoring.alarmEmails) {
+    if (!EMAIL.test(email)) problem("monitoring.alarmEmails", email, "an e-mail address");
+  }
+  for (const action of monitoring.extraAlarmActions) {
+    if (!/^arn:aws[a-z-]*:[a-z0-9-]+:/.test(action)) problem("monitoring.extraAlarmActions", action, "an ARN (arn:aws:sns:...)");
+  }
+
+  if (settings.emulator) {
+    const url = parseUrl(settings.emulator.endpoint);
+    if (!url || !["http:", "https:"].includes(url.protocol)) {
+      problem("emulator.endpoint", settings.emulator.endpoint, "an http(s) URL such as http://127.0.0.1:5000");
+    }
+  }
+
+  if (problems.length > 0) throw new SettingsError(String(stackName), problems);
+  return {
+    stackName,
+    prefix,
+    region: settings.region,
+    defaultTags,
+    backend,
+    apigwName: settings.apigwName,
+    sources,
+    defaultSource,
+    functionTimeoutSeconds,
+    visibilityTimeoutSeconds,
+    preventQueueDestroy: settings.preventQueueDestroy ?? true,
+    packaging,
+    forwarder: {
+      batchSize,
+      forwardTimeoutMs,
+      externallyServedPaths,
+      memorySizeMb,
+      ...(forwarder.secretsKmsKeyArn && { secretsKmsKeyArn: forwarder.secretsKmsKeyArn }),
+    },
+    application,
+    monitoring,
+    emulator: settings.emulator,
+    warnings,
+  };
+}
+
+interface SourceRules {
+  readonly prefix: string;
+  readonly defaultSource: string;
+  readonly allowHttp: boolean;
+  /** The dummy application's route, when the stack has it. */
+  readonly applicationRouteKey?: string;
+  readonly externallyServedPaths: readonly string[];
+  readonly problem: (name: string, value: unknown, allowed: string) => void;
+}
+
+/** The sources with their defaults, every one checked: routes, group and deduplication mappings, signature, targets. */
+function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules: SourceRules): Record<string, ResolvedSource> {
+  const { problem } = rules;
+  if (typeof sources !== "object" || sources === null || Object.keys(sources).length === 0) {
+    problem("sources", sources, "at least one source { <name>: { routeKey?, messageGroup?, deduplicationId?, signature?, targets? } }");
+    return {};
+  }
+  if (!Object.hasOwn(sources, rules.defaultSource)) {
+    problem("defaultSource", rules.defaultSource, `one of the sources (${Object.keys(sources).join(", ")}): it keeps the article's addresses`);
+  }
+  const resolved: Record<string, ResolvedSource> = {};
+  const invalid: Record<string, unknown> = {};
+  for (const [name, source] of Object.entries(sources)) {
+    if (typeof source !== "object" || source === null || Array.isArray(source)) {
+      invalid[name] = source;
+      continue;
+    }
+    const setting = `sources${configPath([name])}`;
+    const isDefault = name === rules.defaultSource;
+    const routeKey = source.routeKey ?? (isDefault ? DEFAULT_ROUTE_KEY : `POST /webhooks/${name}`);
+    if (!ROUTE_KEY.test(routeKey)) problem(`${setting}.routeKey`, routeKey, "'METHOD /path', e.g. 'POST /webhooks/github'");
+    const messageGroup = source.messageGroup ?? (isDefault ? `${rules.prefix}-sqs-webhook` : name);
+    if (messageGroup.startsWith("$")) {
+      if (!REQUEST_MAPPING.test(messageGroup))
+        problem(`${setting}.messageGroup`, messageGroup, "a static group ID, $request.body.<JSONPath> or $request.header.<name>");
+    } else if (!MESSAGE_GROUP_ID.test(messageGroup)) {
+      // A derived group ID is only as wrong as the prefix or the name, which are reported already.
+      if (source.messageGroup !== undefined) problem(`${setting}.messageGroup`, messageGroup, "1..128 printable ASCII characters without spaces");
+    }
+    const deduplicationId = source.deduplicationId ?? REQUEST_ID;
+    if (deduplicationId !== REQUEST_ID && !REQUEST_MAPPING.test(deduplicationId)) {
+      problem(
+        `${setting}.deduplicationId`,
+        deduplicationId,
+        `${REQUEST_ID}, or the provider's delivery ID: $request.header.<name> or $request.body.<JSONPath>`,
+      );
+    }
+    const targets = Object.fromEntries(
+      Object.entries(source.targets ?? { application: routeKeyPath(rules.applicationRouteKey ?? DEFAULT_APPLICATION_ROUTE_KEY) }).map(
+        ([target, value]) => [target, typeof value === "string" ? { url: value } : value],
+      ),
+    );
+    const entry: ResolvedSource = {
+      name,
+      routeKey,
+      messageGroup,
+      deduplicationId,
+      ...(source.signature && { signature: source.signature }),
+      targets,
+    };
+    resolved[name] = entry;
+  }
+  const shape = sourceProblems(
+    {
+      ...Object.fromEntries(
+        Object.values(resolved).map((source) => [source.name, { targets: source.targets, ...(source.signature && { signature: source.signature }) }]),
+      ),
+      ...invalid,
+    },
+    { schemes: rules.allowHttp ? ["https:", "http:"] : ["https:"], allowApiPaths: true },
+  );
+  for (const found of shape)
+    problem(
+      `sources${configPath(found.path)}`,
+      found.value,
+      `${found.allowed}${rules.allowHttp && found.path.at(-1) === "url" ? " (http: in the emulator)" : ""}`,
+    );
+  // Attribute counting needs a scheme it knows: a broken signature is reported above already.
+  const badSignatures = new Set(shape.filter((found) => found.path[1] === "signature").map((found) => found.path[0]));
+  checkRoutesAndPaths(Object.values(resolved), rules, badSignatures);
+  return resolved;
+}
+
+/** Routes must not collide, attributes must fit in a message, and every target path on the API must be served by something else than an ingress. */
+function checkRoutesAndPaths(sources: readonly ResolvedSource[], rules: SourceRules, badSignatures: ReadonlySet<string>): void {
+  const { problem } = rules;
+  const ingressPaths = new Map(sources.map((source) => [routeKeyPath(source.routeKey), source.name]));
+  const seen = new Map<string, string>();
+  for (const source of sources) {
+    const setting = `sources${configPath([source.name])}`;
+    const other = seen.get(source.routeKey);
+    if (other !== undefined) problem(`${setting}.routeKey`, source.routeKey, `a route of its own (source ${other} has it)`);
+    seen.set(source.routeKey, source.name);
+    if (rules.applicationRouteKey === source.routeKey)
+      problem(`${setting}.routeKey`, source.routeKey, `a route other than the application's (${rules.applicationRouteKey})`);
+    if (source.signature && !badSignatures.has(source.name)) {
+      // One attribute stays free for the quarantine reason the forwarder adds.
+      const count = ingressAttributeNames(source).length + 1;
+      if (count > MAX_MESSAGE_ATTRIBUTES)
+        problem(
+          `${setting}.signature`,
+          source.signature.scheme,
+          `a scheme whose headers fit in SQS's ${MAX_MESSAGE_ATTRIBUTES} message attributes (needs ${count})`,
+        );
+    }
+    for (const [name, target] of Object.entries(source.targets)) {
+      if (typeof target.url !== "string" || !target.url.startsWith("/")) continue;
+      const targetSetting = `${setting}.targets${configPath([name])}`;
+      const path = target.url.split(/[?#]/)[0];
+      const served = new Map([
+        ...(rules.applicationRouteKey
+          ? [[routeKeyPath(rules.applicationRouteKey), `application.routeKey (${rules.applicationRouteKey})`] as const]
+          : []),
+        ...rules.externallyServedPaths.map((external) => [external, "forwarder.externallyServedPaths"] as const),
+      ]);
+      if (ingressPaths.has(path)) {
+        problem(
+          targetSetting,
+          target.url,
+          `not a webhook route (source ${ingressPaths.get(path)} writes it into the queue): every webhook would be queued again, forever`,
+        );
+      } else if (!served.has(path)) {
+        const list = [...served].map(([servedPath, by]) => `${servedPath} (${by})`).join(", ") || "none";
+        const why = rules.applicationRouteKey ? "" : "; application.enabled is false";
+        problem(
+          targetSetting,
+          target.url,
+          `a path this stack's routes serve, or one listed in forwarder.externallyServedPaths (served now: ${list}${why}); nothing answers it, so every webhook would be dead-lettered`,
+        );
+      }
+    }
+  }
+}
+
+/** The message attributes a source's ingress writes: who, which webhook, when, and the headers its signature needs. */
+export function ingressAttributeNames(source: Pick<ResolvedSource, "signature">): string[] {
+  return [
+    MESSAGE_ATTRIBUTES.source,
+    MESSAGE_ATTRIBUTES.webhookId,
+    MESSAGE_ATTRIBUTES.receivedAt,
+    ...(source.signature ? signatureHeaders(source.signature).map(headerAttribute) : []),
+  ];
+}
+
+/** "/application-hook" from "POST /application-hook". */
+export function routeKeyPath(routeKey: string): string {
+  return routeKey.split(" ")[1] ?? routeKey;
+}
+
+function isInteger(value: unknown, min: number, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function parseUrl(value: string | undefined): URL | undefined {
+  try {
+    return value ? new URL(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,168 @@
+/** `send`: POST a test webhook to the stack's API Gateway route (or any --url). */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { collect, integerIn } from "../../shared/command-line";
+import { EXIT_FAILURE, EXIT_OK } from "../../shared/exit-codes";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { SignatureScheme } from "../../../../lambda/forwarder/signatures";
+import { signedHeaders } from "../../shared/webhook-signing";
+import { CliCommand } from "../command";
+import { GlobalOptions } from "../options";
+import { CliError, UsageError } from "../errors";
+import { CommandResult } from "../output";
+import { parseRouteKey, readStackOutputs, readWebhookRouteKey } from "../stack-outputs";
+
+interface SendOptions {
+  readonly source?: string;
+  readonly secret?: string;
+  readonly secretParameter?: string;
+  readonly url?: string;
+  readonly file?: string;
+  readonly sample: boolean;
+  readonly contentType: string;
+  readonly header: string[];
+  readonly timeoutMs: number;
+}
+
+/** A test event; its id makes every sample unique, so content-based deduplication keeps each one. */
+export function sampleWebhook(now = new Date()): string {
+  return `${JSON.stringify({ id: randomUUID(), type: "webhook-queue.test", sentAt: now.toISOString(), data: { message: "test webhook from webhook-queue send --sample" } }, null, 2)}\n`;
+}
+
+/** "Name: value" -> [name, value] */
+export function parseHeader(header: string): [string, string] {
+  const colon = header.indexOf(":");
+  const name = colon > 0 ? header.slice(0, colon).trim() : "";
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+    throw new UsageError(`--header ${JSON.stringify(header)} is not allowed: write it as "Name: value"`);
+  return [name, header.slice(colon + 1).trim()];
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+async function requestBody(file: string | undefined, sample: boolean): Promise<Buffer> {
+  if ((file === undefined) === !sample) throw new UsageError("give exactly one body: --file PATH, --file - (stdin) or --sample");
+  if (sample) return Buffer.from(sampleWebhook());
+  if (file === "-") return readStdin();
+  try {
+    return readFileSync(file!);
+  } catch (error) {
+    throw new UsageError(`--file ${file} cannot be read: ${(error as Error).message}`);
+  }
+}
+
+interface Target {
+  readonly method: string;
+  readonly url: string;
+  /** The source's signature scheme, when it has one and the stack says so. */
+  readonly scheme?: SignatureScheme;
+}
+
+async function target(values: SendOptions, stack: string | undefined, stacksDir: string | undefined): Promise<Target> {
+  if (values.url && !values.source) return { method: "POST", url: values.url };
+  if (!stack) throw new UsageError(values.source ? "--source needs --stack NAME (the stack's sources)" : "no target: pass --url URL or --stack NAME");
+  const outputs = await readStackOutputs(stack, stacksDir);
+  if (values.source) {
+    const source = outputs.webhook_sources?.[values.source];
+    if (!source) {
+      const known = Object.keys(outputs.webhook_sources ?? {});
+      throw new UsageError(
+        `stack ${stack} has no source ${JSON.stringify(values.source)} (its sources: ${known.join(", ") || "none in its outputs: deploy it first"})`,
+      );
+    }
+    return {
+      method: parseRouteKey(source.route_key).method,
+      url: values.url ?? source.url,
+      ...(source.signature && { scheme: source.signature as unknown as SignatureScheme }),
+    };
+  }
+  const { method, path } = parseRouteKey(readWebhookRouteKey(stack, stacksDir));
+  if (!outputs.apigateway_endpoint) throw new CliError(`stack ${stack} has no output apigateway_endpoint: deploy it first`);
+  return { method, url: `${outputs.apigateway_endpoint.replace(/\/+$/, "")}${path}` };
+}
+
+/** The secret to sign with: given, or read from SSM Parameter Store (decrypted). */
+async function signingSecret(values: SendOptions, global: GlobalOptions): Promise<string | undefined> {
+  if (values.secret !== undefined && values.secretParameter !== undefined) throw new UsageError("give --secret or --secret-parameter, not both");
+  if (values.secretParameter === undefined) return values.secret;
+  const ssm = new SSMClient({ region: global.region, endpoint: global.endpointUrl });
+  try {
+    const response = await ssm.send(new GetParameterCommand({ Name: values.secretParameter, WithDecryption: true }));
+    if (!response.Parameter?.Value) throw new CliError(`SSM parameter ${values.secretParameter} has no value`);
+    return response.Parameter.Value;
+  } finally {
+    ssm.destroy();
+  }
+}
+
+export const sendCommand: CliCommand<SendOptions> = {
+  name: "send",
+  summary: "POST a test webhook (a file, stdin or a sample) to the stack's route",
+  configure(command) {
+    command
+      .description(
+        "Sends the body byte for byte to a webhook route: the default source's (apigateway_endpoint + the path of the stack's\n" +
+          "route key, from cdk.tf.json), the route of --source NAME, or --url. With --secret or --secret-parameter the request is\n" +
+          "signed with the source's scheme (GitHub, Stripe, Standard Webhooks or a generic HMAC), as the provider would sign it.\n" +
+          "Prints the HTTP status and the response body; exits 1 when the answer is not 2xx.\n" +
+          "Give exactly one body: --file PATH, --file - (stdin) or --sample.",
+      )
+      .option(
+        "--source <name>",
+        "POST to this source's route (from the stack's webhook_sources output); signed with its scheme when a secret is given",
+      )
+      .option("--secret <secret>", "sign the request as the source's provider would, with this secret")
+      .option("--secret-parameter <name>", "sign with the secret in this SSM SecureString parameter")
+      .option("--url <url>", "where to POST (default: the route of --stack NAME, or of --source)")
+      .option("--file <path>", 'the body; "-" reads stdin')
+      .option("--sample", "a small JSON test event, unique each time (so content-based deduplication does not drop a repeated test)", false)
+      .option("--content-type <type>", "Content-Type header", "application/json")
+      .option("--header <header>", 'an extra header "Name: value" (repeatable)', collect, [])
+      .option("--timeout-ms <ms>", "give up after this many milliseconds", integerIn("timeout-ms", 1, 600_000), 10_000);
+  },
+
+  async run(global, values): Promise<CommandResult> {
+    const timeoutMs = values.timeoutMs;
+    const headers = new Headers(values.header.map(parseHeader));
+    headers.set("content-type", values.contentType);
+    const body = await requestBody(values.file, values.sample);
+    const { method, url, scheme } = await target(values, global.stack, global.stacksDir);
+    const secret = await signingSecret(values, global);
+    if (secret !== undefined) {
+      if (!scheme)
+        throw new UsageError(
+          values.source
+            ? `source ${values.source} is not signed: leave out the secret`
+            : "signing needs --source NAME (its scheme comes from the stack)",
+        );
+      for (const [name, value] of Object.entries(signedHeaders(scheme, secret, body.toString("utf8")))) headers.set(name, value);
+    }
+
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+      throw new CliError(`cannot ${method} ${url}: ${cause}`);
+    }
+    const responseBody = await response.text();
+    return {
+      document: {
+        method,
+        url,
+        signed: secret !== undefined,
+        requestBytes: body.length,
+        status: response.status,
+        ok: response.ok,
+        responseHeaders: Object.fromEntries(response.headers),
+        responseBody,
+      },
+      text: `${method} ${url} (${body.length} bytes) -> ${response.status} ${response.statusText}\n${responseBody}`.trimEnd(),
+      exitCode: response.ok ? EXIT_OK : EXIT_FAILURE,
+    };
+  },
+};

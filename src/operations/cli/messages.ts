@@ -1,0 +1,120 @@
+/**
+ * Messages as the CLI sees them, and the pure rules about them: grouping in FIFO
+ * receive order, the redrive filter, and the deduplication ID a redriven copy gets.
+ */
+import type { Message } from "@aws-sdk/client-sqs";
+import { mappedValue, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
+
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly groupId: string;
+  readonly receiveCount: number;
+  /** ISO time the message was first sent (SentTimestamp); empty when SQS did not say. */
+  readonly sentAt: string;
+  readonly sequenceNumber?: string;
+  readonly deduplicationId?: string;
+  /** The webhook's source (its attribute; none on a message queued before sources existed). */
+  readonly source?: string;
+  /** The webhook's stable ID (its attribute). */
+  readonly webhookId?: string;
+  /** Why the forwarder quarantined it, when it did. */
+  readonly quarantineReason?: string;
+  readonly body: string;
+  readonly receiptHandle: string;
+  /** All system attributes SQS returned. */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly messageAttributes: NonNullable<Message["MessageAttributes"]>;
+}
+
+export function toQueueMessage(message: Message): QueueMessage {
+  const attributes: Record<string, string> = { ...(message.Attributes ?? {}) };
+  const sent = Number(attributes.SentTimestamp);
+  const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+  return {
+    source: attribute(MESSAGE_ATTRIBUTES.source),
+    webhookId: mappedValue(attribute(MESSAGE_ATTRIBUTES.webhookId)),
+    quarantineReason: attribute(MESSAGE_ATTRIBUTES.quarantineReason),
+    messageId: message.MessageId ?? "",
+    groupId: attributes.MessageGroupId ?? "",
+    receiveCount: Number(attributes.ApproximateReceiveCount ?? 0),
+    sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : "",
+    sequenceNumber: attributes.SequenceNumber,
+    deduplicationId: attributes.MessageDeduplicationId,
+    body: message.Body ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    attributes,
+    messageAttributes: message.MessageAttributes ?? {},
+  };
+}
+
+export interface MessageGroup {
+  readonly groupId: string;
+  readonly messages: readonly QueueMessage[];
+}
+
+/** Groups messages by group ID; groups in order of first appearance, messages in receive order (FIFO order). */
+export function groupInReceiveOrder(messages: readonly QueueMessage[]): MessageGroup[] {
+  const groups = new Map<string, QueueMessage[]>();
+  for (const message of messages) {
+    const group = groups.get(message.groupId);
+    if (group) group.push(message);
+    else groups.set(message.groupId, [message]);
+  }
+  return [...groups].map(([groupId, grouped]) => ({ groupId, messages: grouped }));
+}
+
+/** The source a message without a source attribute belongs to (the stack's default source, by default named so). */
+export const DEFAULT_SOURCE_NAME = "default";
+
+export interface RedriveFilter {
+  /** Only these message groups (empty: all). */
+  readonly groups: ReadonlySet<string>;
+  /** Only these sources (empty: all); "default" also matches a message without a source, queued before sources existed. */
+  readonly sources?: ReadonlySet<string>;
+  /** Only these message IDs (empty: all). */
+  readonly messageIds: ReadonlySet<string>;
+}
+
+export function matchesFilter(message: QueueMessage, filter: RedriveFilter): boolean {
+  const sources = filter.sources ?? new Set<string>();
+  return (
+    (filter.groups.size === 0 || filter.groups.has(message.groupId)) &&
+    (sources.size === 0 || sources.has(message.source ?? DEFAULT_SOURCE_NAME)) &&
+    (filter.messageIds.size === 0 || filter.messageIds.has(message.messageId))
+  );
+}
+
+/**
+ * The MessageDeduplicationId of a message's copy in the main queue. Derived from the DLQ
+ * message's ID, so a re-run after an interruption between send and delete is dropped by
+ * SQS (within its 5-minute window). Not the message's own deduplication ID: with
+ * content-based deduplication that equals the original send's, and SQS would drop the
+ * copy if the redrive came within 5 minutes of the original webhook.
+ */
+export function redriveDeduplicationId(message: Pick<QueueMessage, "messageId">): string {
+  return `redrive-${message.messageId}`;
+}
+
+/** A body on one line, cut to `maxChars` (0: no limit). */
+export function bodyPreview(body: string, maxChars: number): string {
+  const oneLine = body.replace(/\r?\n/g, "\\n");
+  return maxChars > 0 && oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
+}
+
+/** What a script needs to know about a message (no receipt handle: it is useless after the command). */
+export function messageDocument(message: QueueMessage): Record<string, unknown> {
+  return {
+    messageId: message.messageId,
+    groupId: message.groupId,
+    source: message.source ?? null,
+    webhookId: message.webhookId ?? null,
+    quarantineReason: message.quarantineReason ?? null,
+    receiveCount: message.receiveCount,
+    sentAt: message.sentAt,
+    sequenceNumber: message.sequenceNumber,
+    deduplicationId: message.deduplicationId,
+    attributes: message.attributes,
+    messageAttributes: message.messageAttributes,
+    body: message.body,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The operator's side of a run: notes and progress on stderr, the confirmation prompt,
+ * and Ctrl-C, which asks a command to stop at a safe point instead of dying mid-move.
+ */
+import { createInterface } from "node:readline";
+import { EXIT_INTERRUPTED } from "../shared/exit-codes";
+
+export function note(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** One progress line: rewritten in place on a terminal, one line each otherwise (logs, tests). */
+export function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
+  else process.stderr.write(`${text}\n`);
+}
+
+export function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write("\n");
+}
+
+export function canAsk(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+export async function confirm(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolveAnswer) => {
+      prompt.once("SIGINT", () => resolveAnswer("")); // Ctrl-C at the prompt means no
+      prompt.question(`${question} [y/N] `, resolveAnswer);
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+export interface Interrupts {
+  /** True once SIGINT or SIGTERM arrived. */
+  readonly requested: () => boolean;
+  dispose(): void;
+}
+
+/** The first SIGINT/SIGTERM asks to stop at a safe point; a second one exits at once. */
+export function watchInterrupts(): Interrupts {
+  let requested = false;
+  const onSignal = () => {
+    if (requested) process.exit(EXIT_INTERRUPTED);
+    requested = true;
+    note("stopping at the next safe point (signal again to quit now; held messages come back after their visibility timeout)");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    requested: () => requested,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}

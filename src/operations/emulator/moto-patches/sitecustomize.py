@@ -1,0 +1,210 @@
+"""
+Loaded by the moto_server that startMotoServer() spawns (its PYTHONPATH points here).
+
+Two places where moto 5 answers SQS GetQueueAttributes unlike AWS, and the AWS
+provider either waits for 20 minutes or reports a change on every plan:
+
+- RedriveAllowPolicy is stored but never returned (and is not a valid attribute
+  name to ask for), so creating or deleting aws_sqs_queue_redrive_allow_policy
+  waits until its timeout. AWS returns it, and omits it once it is cleared.
+- RedrivePolicy comes back as `json.dumps` output with spaces; AWS returns compact
+  JSON, so the queue's redrive_policy shows a whitespace-only change.
+
+And one place where moto 5 breaks a FIFO queue's order:
+
+- A FIFO group whose received messages all time out comes back last message
+  first. SQSBackend.receive_message skips a group while Queue.pending_message_groups
+  names it, and a received message stays in Queue.pending_messages after its
+  visibility timeout ran out, until the receive loop, walking the queue in order,
+  reaches it. So m1 is skipped because the expired but still pending m2..m5 lock
+  its group, and so on until m5, the last to be released, finds the group free
+  and is delivered alone, first; and again after every timeout. (The group lock is
+  also read at other moments than the messages' visibility, so fixing the pending
+  set alone still lets m2 out before m1 when both time out within milliseconds.)
+  AWS delivers a group's earliest message first, and nothing of a group while any
+  of its messages is in flight. Patched: during a receive, the messages a FIFO
+  queue offers (Queue.messages) are decided in one pass: a message whose timeout
+  ran out is no longer in flight; a group with a message in flight offers nothing;
+  the others offer their messages in queue order; the loop's own group lock is
+  then not needed. A long poll also wakes when an in-flight message times out (as
+  on AWS; moto woke only for new messages). Outside receives nothing changes (the
+  queue's message counts are moto's).
+- A batch receive takes a FIFO queue's messages in queue order across groups (a1 b1
+  a2 b2 ...). SQS "returns as many messages with the same message group ID as
+  possible" (AWS knowledge center, sqs-fifo-messages-not-returned), so a Lambda
+  batch is mostly one entity's webhooks. Patched with the pass above: the
+  receivable messages are ordered group by group (each group's in queue order,
+  groups in the order of their first message).
+- Concurrent receives (Lambda's pollers long-poll side by side) each check a group's
+  lock for themselves: two woken by one new message can both take from one group.
+  Patched: receives look at the queues one at a time (not while one waits).
+- A long poll on a FIFO queue does not wake when a group's held message is deleted
+  or made visible (ChangeMessageVisibility), only for new messages or once a second:
+  the group's next message waits up to a second, so one busy group looks far slower
+  than on AWS. Patched: deleting a message or changing its visibility wakes the
+  queue's long polls, which look again.
+
+And one speed-up: SQS's clock (`moto.sqs.models.unix_time[_millis]`) reads time.time()
+instead of going through datetime objects. A receive reads it twice per message per pass
+over the queue, about 30 passes: with 500 messages queued, a receive took ~280 ms, and
+moto's lock on the interpreter made every receive of every poller wait its turn.
+
+Nothing else is changed. docs/terraform.md lists these under "Emulator quirks".
+"""
+import json
+import sys
+
+try:
+    from moto.sqs.models import Queue
+
+    if "RedriveAllowPolicy" not in Queue.BASE_ATTRIBUTES:
+        Queue.BASE_ATTRIBUTES.append("RedriveAllowPolicy")
+
+        def _get_redrive_allow_policy(queue):
+            return queue.__dict__.get("_redrive_allow_policy") or None
+
+        def _set_redrive_allow_policy(queue, value):
+            queue.__dict__["_redrive_allow_policy"] = value or None
+
+        Queue.redrive_allow_policy = property(_get_redrive_allow_policy, _set_redrive_allow_policy)
+
+        _moto_attributes = Queue.attributes.fget
+
+        def _attributes(queue):
+            result = _moto_attributes(queue)
+            if result.get("RedrivePolicy"):
+                result["RedrivePolicy"] = json.dumps(json.loads(result["RedrivePolicy"]), separators=(",", ":"))
+            return result
+
+        Queue.attributes = property(_attributes)
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS patches not applied: {error!r}", file=sys.stderr)
+
+try:
+    import time
+
+    import moto.sqs.models as _sqs_models
+
+    _moto_unix_time = _sqs_models.unix_time
+
+    def _unix_time(dt=None):
+        # moto's own: utcnow() minus the epoch through datetime objects, several microseconds a
+        # call; SQS reads the clock twice per message per pass, 30 passes per receive.
+        return time.time() if dt is None else _moto_unix_time(dt)
+
+    def _unix_time_millis(dt=None):
+        return _unix_time(dt) * 1000.0
+
+    _sqs_models.unix_time = _unix_time
+    _sqs_models.unix_time_millis = _unix_time_millis
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS clock patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import inspect
+    import threading
+
+    from moto.sqs.models import Message, Queue, SQSBackend, unix_time_millis
+
+    # What the fix relies on: receive_message reads the receivable messages (Queue.messages,
+    # once per pass over the queue), the group lock and the long-poll wait from the queue.
+    _receive_source = inspect.getsource(SQSBackend.receive_message)
+    _reads = ("messages", "pending_messages", "pending_message_groups", "wait_for_messages")
+    if not all(f"queue.{name}" in _receive_source for name in _reads) or "self.visible_at" not in inspect.getsource(Message):
+        raise RuntimeError("SQSBackend.receive_message no longer works as this patch expects")
+
+    _receiving = threading.local()
+    _moto_receive_message = SQSBackend.receive_message
+    _moto_messages = Queue.messages.fget
+    _moto_pending_message_groups = Queue.pending_message_groups.fget
+    _moto_wait_for_messages = Queue.wait_for_messages
+
+    # Receives look at the queue one at a time (the lock is let go while one waits): two
+    # concurrent receives could otherwise both see a group free and both take from it.
+    _receive_lock = threading.Lock()
+
+    def _receive_message(backend, *args, **kwargs):
+        depth = getattr(_receiving, "depth", 0)
+        _receiving.depth = depth + 1
+        if depth == 0:
+            _receive_lock.acquire()
+        try:
+            return _moto_receive_message(backend, *args, **kwargs)
+        finally:
+            _receiving.depth = depth
+            if depth == 0:
+                _receive_lock.release()
+
+    def _in_fifo_receive(queue):
+        return queue.fifo_queue and getattr(_receiving, "depth", 0) > 0
+
+    def _receivable_messages(queue):
+        if not _in_fifo_receive(queue):
+            return _moto_messages(queue)
+        seen = [(message, message.visible) for message in queue._messages]  # one clock reading per message
+        in_flight = {message.group_id for message, visible in seen if not visible}
+        receivable = []
+        for message, visible in seen:
+            if not visible:
+                continue
+            queue.pending_messages.discard(message)  # its visibility timeout ran out: no longer in flight
+            if not message.delayed and message.group_id not in in_flight:
+                receivable.append(message)
+        # As many messages of one group as possible, then the next group's (see the docstring).
+        first_seen = {}
+        for position, message in enumerate(receivable):
+            first_seen.setdefault(message.group_id, position)
+        return sorted(receivable, key=lambda message: first_seen[message.group_id])
+
+    def _pending_message_groups(queue):
+        # During a receive the group lock is applied by _receivable_messages.
+        return set() if _in_fifo_receive(queue) else _moto_pending_message_groups(queue)
+
+    def _wait_for_messages(queue, timeout):
+        if _in_fifo_receive(queue):
+            now = unix_time_millis()
+            timeouts = [message.visible_at for message in queue._messages if message.visible_at >= now]
+            if timeouts:
+                timeout = min(timeout, (min(timeouts) - now) / 1000 + 0.005)
+        if getattr(_receiving, "depth", 0) == 0:
+            return _moto_wait_for_messages(queue, timeout)
+        _receive_lock.release()
+        try:
+            return _moto_wait_for_messages(queue, timeout)
+        finally:
+            _receive_lock.acquire()
+
+    SQSBackend.receive_message = _receive_message
+    Queue.messages = property(_receivable_messages)
+    Queue.pending_message_groups = property(_pending_message_groups)
+    Queue.wait_for_messages = _wait_for_messages
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS FIFO order patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import inspect
+
+    from moto.sqs.models import Queue, SQSBackend
+
+    if "_messages_lock" not in inspect.getsource(Queue.__init__):
+        raise RuntimeError("Queue no longer waits on _messages_lock")
+
+    _moto_delete_message = Queue.delete_message
+    _moto_change_message_visibility = SQSBackend.change_message_visibility
+
+    def _wake_long_polls(queue):
+        with queue._messages_lock:
+            queue._messages_lock.notify_all()
+
+    def _delete_message(queue, receipt_handle):
+        _moto_delete_message(queue, receipt_handle)
+        _wake_long_polls(queue)
+
+    def _change_message_visibility(backend, queue_name, receipt_handle, visibility_timeout):
+        _moto_change_message_visibility(backend, queue_name, receipt_handle, visibility_timeout)
+        _wake_long_polls(backend.get_queue(queue_name))
+
+    Queue.delete_message = _delete_message
+    SQSBackend.change_message_visibility = _change_message_visibility
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS long-poll wake patch not applied: {error!r}", file=sys.stderr)

@@ -1,0 +1,93 @@
+/**
+ * The deployed stack as `npm run local` runs it: Terraform references in the synthesized JSON
+ * read as the deployed state's values (`${aws_sqs_queue.x.url}` as the URL moto gave the
+ * queue), and the deployed functions' configuration and resource policy.
+ */
+import { GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { DeployedValues } from "../shared/stack-files";
+import { FunctionConfiguration } from "./lambda-sandbox";
+
+/**
+ * `${type.name.attribute}` or `${data.type.name.attribute}`, the only expressions resolved
+ * here; a resource type always has its provider's prefix (`aws_`), unlike `var.` or `local.`.
+ */
+const REFERENCE = /^(data\.)?([a-z0-9]+_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)$/;
+
+/**
+ * Replaces each `${...}` of a Terraform JSON string with the deployed attribute it names;
+ * `$${` stays a literal `${`. Anything but a plain attribute reference (functions,
+ * variables, indexes) is refused with the expression in the message.
+ */
+export function resolveReferences(value: string, deployed: DeployedValues): string {
+  let result = "";
+  let rest = value;
+  for (;;) {
+    const start = rest.indexOf("${");
+    if (start < 0) return result + rest;
+    if (start > 0 && rest[start - 1] === "$") {
+      result += rest.slice(0, start - 1) + "${";
+      rest = rest.slice(start + 2);
+      continue;
+    }
+    const end = rest.indexOf("}", start);
+    if (end < 0) throw new Error(`unterminated \${ in ${JSON.stringify(value)}`);
+    const expression = rest.slice(start + 2, end).trim();
+    result += rest.slice(0, start) + attributeOf(expression, deployed, value);
+    rest = rest.slice(end + 1);
+  }
+}
+
+function attributeOf(expression: string, deployed: DeployedValues, whole: string): string {
+  const match = REFERENCE.exec(expression);
+  if (!match) throw new Error(`cannot resolve \${${expression}} in ${JSON.stringify(whole)}: only resource attribute references are supported`);
+  const [, data, type, name, attribute] = match;
+  const address = `${data ?? ""}${type}.${name}`;
+  const values = deployed.get(address);
+  if (!values) throw new Error(`\${${expression}}: ${address} is not in the deployed state`);
+  const attributeValue = values[attribute];
+  if (typeof attributeValue !== "string" && typeof attributeValue !== "number" && typeof attributeValue !== "boolean") {
+    throw new Error(`\${${expression}}: ${address} has no scalar attribute ${attribute}`);
+  }
+  return String(attributeValue);
+}
+
+/** `aws_apigatewayv2_integration.webhook_event_producer` from `integrations/${aws_apigatewayv2_integration.webhook_event_producer.id}`. */
+export function referencedAddress(value: string): string | undefined {
+  const match = /\$\{\s*((?:data\.)?[a-z0-9_]+\.[A-Za-z0-9_-]+)\.[a-z0-9_]+\s*\}/.exec(value);
+  return match?.[1];
+}
+
+export interface DeployedFunction {
+  readonly config: FunctionConfiguration;
+  /** Base64 SHA-256 of the deployed package, as Lambda reports it. */
+  readonly codeSha256: string;
+}
+
+/** A function's deployed configuration (handler, timeout, environment), to run `codeDirectory` with. */
+export async function readDeployedFunction(lambda: LambdaClient, functionName: string, codeDirectory: string): Promise<DeployedFunction> {
+  const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+  return {
+    codeSha256: fn.CodeSha256 ?? "",
+    config: {
+      functionName: fn.FunctionName ?? functionName,
+      functionArn: fn.FunctionArn ?? "",
+      handler: fn.Handler ?? "",
+      timeoutSeconds: fn.Timeout ?? 3,
+      memorySizeMb: fn.MemorySize ?? 128,
+      runtime: fn.Runtime ?? "nodejs22.x",
+      environment: fn.Environment?.Variables ?? {},
+      region: (fn.FunctionArn ?? "").split(":")[3] ?? "",
+      codeDirectory,
+    },
+  };
+}
+
+/** A function's resource policy (who may invoke it), or undefined when it has none. */
+export async function readFunctionPolicy(lambda: LambdaClient, functionName: string): Promise<string | undefined> {
+  try {
+    return (await lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}

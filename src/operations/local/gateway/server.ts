@@ -1,0 +1,199 @@
+/**
+ * A local stand-in for the existing HTTP API (moto keeps API Gateway v2 objects but does not
+ * serve them over HTTP): it serves the routes the stack adds, with their integrations:
+ * SQS-SendMessage into the queue, and AWS_PROXY to a Lambda function run locally.
+ */
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { randomBytes } from "node:crypto";
+import { IncomingMessage } from "node:http";
+import { serveHttp } from "../http-server";
+import { InvocationOutcome } from "../lambda-sandbox";
+import { GatewayAnswer, INTERNAL_SERVER_ERROR, NOT_FOUND, SERVICE_UNAVAILABLE } from "./answers";
+import { answerOf, functionArnOf, invocationAllowed, payloadV2Event } from "./lambda-proxy";
+import { evaluateParameter, MappedRequest } from "./parameter-mapping";
+import { GatewayRoute, matchRoute } from "./routes";
+import { sendMessageAsIntegration } from "./sqs-send-message";
+
+/** Runs the functions behind AWS_PROXY Lambda routes. */
+export interface LambdaRuntime {
+  invoke(functionArn: string, event: unknown): Promise<InvocationOutcome>;
+  /** The function's resource policy (Lambda GetPolicy's document), or undefined when it has none. */
+  policy(functionArn: string): Promise<string | undefined>;
+}
+
+export interface LocalGatewayOptions {
+  readonly routes: readonly GatewayRoute[];
+  readonly sqs: SQSClient;
+  /** ID of the HTTP API the routes belong to ($context.apiId). */
+  readonly apiId: string;
+  /** `arn:aws:execute-api:<region>:<account>:<apiId>`, which a Lambda permission's source ARN is checked against. */
+  readonly executionArn?: string;
+  /** Needed for AWS_PROXY Lambda routes. */
+  readonly lambda?: LambdaRuntime;
+  /** @default a free port */
+  readonly port?: number;
+  /** One line per request, e.g. `POST /sqs-hook -> 200 (SendMessage ...)`. */
+  readonly onRequest?: (line: string) => void;
+}
+
+export interface LocalGateway {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly routes: readonly GatewayRoute[];
+  /**
+   * Makes a route answer 503 Service Unavailable without calling its integration, as an
+   * application does while a release replaces it; `false` restores it.
+   */
+  setUnavailable(routeKey: string, unavailable: boolean): void;
+  stop(): Promise<void>;
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const unavailable = new Set<string>();
+  const server = await serveHttp(async (request, url, body) => {
+    const requestId = newRequestId();
+    const answer = await handle({ request, url, body, requestId, unavailable }, options);
+    return { ...answer, headers: { ...answer.headers, "apigw-requestid": requestId } };
+  }, options.port);
+  return {
+    url: server.url,
+    routes: options.routes,
+    setUnavailable: (routeKey, off) => void (off ? unavailable.add(routeKey) : unavailable.delete(routeKey)),
+    stop: () => server.stop(),
+  };
+}
+
+interface Exchange {
+  readonly request: IncomingMessage;
+  readonly url: URL;
+  readonly body: Buffer;
+  readonly requestId: string;
+  readonly unavailable: ReadonlySet<string>;
+}
+
+async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise<GatewayAnswer> {
+  const { request, url } = exchange;
+  const method = request.method ?? "GET";
+  const log = (status: number, detail: string) => options.onRequest?.(`${method} ${url.pathname} -> ${status}${detail ? ` (${detail})` : ""}`);
+  const matched = matchRoute(options.routes, method, url.pathname);
+  if (!matched) {
+    log(404, "no route");
+    return NOT_FOUND;
+  }
+  const { route, pathParameters } = matched;
+  if (exchange.unavailable.has(route.routeKey)) {
+    log(503, "release in progress");
+    return SERVICE_UNAVAILABLE;
+  }
+  const call: IntegrationCall = { exchange, route, pathParameters, options, log };
+  if (route.integrationSubtype === "SQS-SendMessage") return sendToQueue(call);
+  if (route.integrationType === "AWS_PROXY" && route.integrationSubtype === undefined && route.integrationUri) return invokeFunction(call);
+  log(500, `${route.integrationType} ${route.integrationSubtype ?? ""} integrations are not emulated`.trim());
+  return INTERNAL_SERVER_ERROR;
+}
+
+type Log = (status: number, detail: string) => void;
+
+function headersOf(request: IncomingMessage): Record<string, readonly string[]> {
+  return Object.fromEntries(Object.entries(request.headersDistinct).map(([name, values]) => [name, values ?? []]));
+}
+
+/** A request matched to its route, on its way to the route's integration. */
+interface IntegrationCall {
+  readonly exchange: Exchange;
+  readonly route: GatewayRoute;
+  readonly pathParameters: Record<string, string>;
+  readonly options: LocalGatewayOptions;
+  readonly log: Log;
+}
+
+async function sendToQueue({ exchange, route, pathParameters, options, log }: IntegrationCall): Promise<GatewayAnswer> {
+  const { request, url, requestId } = exchange;
+  const method = request.method ?? "GET";
+  const mapped: MappedRequest = {
+    method,
+    path: url.pathname,
+    headers: headersOf(request),
+    query: url.searchParams,
+    pathParameters,
+    body: exchange.body.toString("utf8"),
+    context: {
+      requestId,
+      apiId: options.apiId,
+      routeKey: route.routeKey,
+      stage: "$default",
+      httpMethod: method,
+      path: url.pathname,
+      protocol: `HTTP/${request.httpVersion}`,
+      domainName: request.headers.host ?? "127.0.0.1",
+      domainPrefix: (request.headers.host ?? "127").split(".")[0],
+      requestTimeEpoch: String(Date.now()),
+      "identity.sourceIp": request.socket.remoteAddress ?? "127.0.0.1",
+      "identity.userAgent": request.headers["user-agent"] ?? "",
+    },
+  };
+  const parameters: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(route.requestParameters)) {
+    const evaluated = evaluateParameter(value, mapped);
+    if ("missing" in evaluated) {
+      // What API Gateway reports when a mapping source has no value: the integration fails.
+      log(500, `Unable to resolve property ${name} from source ${evaluated.missing}`);
+      return INTERNAL_SERVER_ERROR;
+    }
+    parameters[name] = evaluated.value;
+  }
+  const result = await sendMessageAsIntegration(options.sqs, parameters);
+  const sent = (result.body as { SendMessageResponse?: { SendMessageResult?: { MessageId?: string } } }).SendMessageResponse?.SendMessageResult;
+  log(result.status, sent ? `SendMessage group ${parameters.MessageGroupId ?? "-"} MessageId ${sent.MessageId}` : JSON.stringify(result.body));
+  return result;
+}
+
+async function invokeFunction({ exchange, route, pathParameters, options, log }: IntegrationCall): Promise<GatewayAnswer> {
+  const { request, url, requestId } = exchange;
+  const functionArn = functionArnOf(route.integrationUri!);
+  if (!options.lambda || !options.executionArn) {
+    log(500, `no Lambda runtime for ${functionArn}`);
+    return INTERNAL_SERVER_ERROR;
+  }
+  if (route.payloadFormatVersion !== "2.0") {
+    log(500, `payload format ${route.payloadFormatVersion ?? "1.0"} is not emulated`);
+    return INTERNAL_SERVER_ERROR;
+  }
+  const method = request.method ?? "GET";
+  const sourceArn = `${options.executionArn}/$default/${method}${url.pathname}`;
+  if (!invocationAllowed(await options.lambda.policy(functionArn), sourceArn)) {
+    // What API Gateway does when the function's resource policy does not let it in.
+    log(500, `${functionArn} does not allow apigateway.amazonaws.com to invoke it from ${sourceArn}`);
+    return INTERNAL_SERVER_ERROR;
+  }
+  const event = payloadV2Event({
+    method,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: headersOf(request),
+    body: exchange.body,
+    routeKey: route.routeKey,
+    pathParameters,
+    requestId,
+    apiId: options.apiId,
+    accountId: options.executionArn.split(":")[4] ?? "",
+    domainName: request.headers.host ?? "127.0.0.1",
+    sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+    protocol: `HTTP/${request.httpVersion}`,
+    timeEpoch: Date.now(),
+  });
+  const outcome = await options.lambda.invoke(functionArn, event);
+  const answer = answerOf(outcome);
+  log(
+    answer.status,
+    outcome.kind === "returned"
+      ? `${functionArn.split(":").pop()} ${outcome.durationMs} ms`
+      : `${outcome.kind}: ${"errorMessage" in outcome ? outcome.errorMessage : ""}`,
+  );
+  return answer;
+}
+
+/** API Gateway's request IDs look like `Kq0ZXj2xNjMEJdw=`. */
+function newRequestId(): string {
+  return randomBytes(10).toString("base64");
+}
