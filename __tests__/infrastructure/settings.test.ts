@@ -745,6 +745,18 @@ describe("resolveSettings: what is just allowed resolves", () => {
     ]);
   });
 
+  test("a delivery ID mapped on an unsigned source warns that requests without it are merged; a signed source or the request ID does not", () => {
+    const settings = { ...mzDev, visibilityTimeoutSeconds: 360 };
+    expect(resolveSettings({ ...settings, sources: { default: { deduplicationId: "$request.header.X-Delivery" } } }).warnings).toEqual([
+      `sources["default"].deduplicationId = $request.header.X-Delivery on an unsigned source: requests without it all get the deduplication ID "default:", and SQS keeps only the first of them in any 5 minutes; map a value every delivery carries, or keep $context.requestId`,
+    ]);
+    const signed = { scheme: "github", secretParameters: ["/github"] } as const;
+    expect(
+      resolveSettings({ ...settings, sources: { default: { deduplicationId: "$request.header.X-GitHub-Delivery", signature: signed } } }).warnings,
+    ).toEqual([]);
+    expect(resolveSettings({ ...settings, sources: { default: { deduplicationId: "$context.requestId" } } }).warnings).toEqual([]);
+  });
+
   test("a KMS key is kept only when given", () => {
     expect(resolveSettings(mzDev).forwarder).not.toHaveProperty("secretsKmsKeyArn");
   });

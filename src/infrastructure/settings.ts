@@ -353,6 +353,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
     applicationRouteKey: application.enabled ? application.routeKey : undefined,
     externallyServedPaths,
     problem,
+    warn: (warning) => warnings.push(warning),
   });
 
   const monitoring = {
@@ -418,11 +419,12 @@ interface SourceRules {
   readonly applicationRouteKey?: string;
   readonly externallyServedPaths: readonly string[];
   readonly problem: (name: string, value: unknown, allowed: string) => void;
+  readonly warn: (warning: string) => void;
 }
 
 /** The sources with their defaults, every one checked: routes, group and deduplication mappings, signature, targets. */
 function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules: SourceRules): Record<string, ResolvedSource> {
-  const { problem } = rules;
+  const { problem, warn } = rules;
   if (typeof sources !== "object" || sources === null || Object.keys(sources).length === 0) {
     problem("sources", sources, "at least one source { <name>: { routeKey?, messageGroup?, deduplicationId?, signature?, targets? } }");
     return {};
@@ -455,6 +457,11 @@ function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules
         `${setting}.deduplicationId`,
         deduplicationId,
         `${REQUEST_ID}, or the provider's delivery ID: $request.header.<name> or $request.body.<JSONPath>`,
+      );
+    } else if (deduplicationId !== REQUEST_ID && !source.signature) {
+      // A signed source's provider always sends its delivery ID: only requests it did not send lack one.
+      warn(
+        `${setting}.deduplicationId = ${deduplicationId} on an unsigned source: requests without it all get the deduplication ID "${name}:", and SQS keeps only the first of them in any 5 minutes; map a value every delivery carries, or keep ${REQUEST_ID}`,
       );
     }
     const targets = Object.fromEntries(
