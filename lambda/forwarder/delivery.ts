@@ -33,7 +33,8 @@ export type DeliveryOutcome =
  */
 export const IDLE_SOCKET_LIMIT_MS = 4_000;
 
-const DNS_ERROR_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
+/** Node's codes for a name that did not resolve (read at each call, so that mutation tests can reach them). */
+const isDnsError = (code: string) => ["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"].includes(code);
 
 /** Per URL scheme: the request function and its keep-alive pool. */
 const transports = {
@@ -46,7 +47,7 @@ let lastExchangeEndedAt = 0;
 export function classifyDelivery(attempt: DeliveryAttempt): DeliveryOutcome {
   if (attempt.timedOut) return "timeout";
   if (attempt.errorCode !== undefined) {
-    return DNS_ERROR_CODES.has(attempt.errorCode) ? "dns-error" : "connection-error";
+    return isDnsError(attempt.errorCode) ? "dns-error" : "connection-error";
   }
   const status = attempt.status ?? 0;
   if (status >= 200 && status <= 299) return "delivered";
