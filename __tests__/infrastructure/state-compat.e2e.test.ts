@@ -24,6 +24,7 @@ import {
   stopEmulator,
 } from "../support/emulator-harness";
 import { describeWithTerraform } from "../support/describe-with-terraform";
+import { APPLICATION_MODULE_ADDRESSES } from "../support/fixed-addresses";
 
 const ARTICLE_FIXTURE = join(PROJECT_ROOT, "__tests__", "fixtures", "article");
 
@@ -45,19 +46,6 @@ const INTENDED_UPDATES: Record<string, readonly string[]> = {
   "aws_iam_role_policy.webhook_application_execution_policy": ["policy"],
   "aws_iam_role_policy.webhook_application_logging_policy": ["policy"],
 };
-
-/** The repository's module for the dummy application: each of its resources moves to the root module. */
-const APPLICATION_MODULE_RESOURCES = [
-  "aws_apigatewayv2_integration.webhook_application",
-  "aws_apigatewayv2_route.webhook_application",
-  "aws_cloudwatch_log_group.webhook_application",
-  "aws_iam_role.webhook_application_role",
-  "aws_iam_role_policies_exclusive.webhook_application_role_policies",
-  "aws_iam_role_policy.webhook_application_execution_policy",
-  "aws_iam_role_policy.webhook_application_logging_policy",
-  "aws_lambda_function.webhook_application",
-  "aws_lambda_permission.webhook_application",
-];
 
 /** Stands in for the article's Python handler (data.archive_file cannot run offline). */
 const PYTHON_APPLICATION = `import json
@@ -172,13 +160,13 @@ describeWithTerraform("the synthesized stack planned against the article's appli
   test("the article's HCL applies to moto_server with 23 managed resources, 9 in module.webhook_application, each one of the stack's", () => {
     expect(articleAddresses).toHaveLength(23);
     expect(articleAddresses.filter((address) => address.startsWith("module.webhook_application."))).toEqual(
-      APPLICATION_MODULE_RESOURCES.map((address) => `module.webhook_application.${address}`),
+      APPLICATION_MODULE_ADDRESSES.map((address) => `module.webhook_application.${address}`),
     );
     expect(stackAddresses).toEqual(expect.arrayContaining(articleAddresses.map(inStack)));
   });
 
   test("the module's 9 resources are moved, not destroyed or created", () => {
-    const expected = APPLICATION_MODULE_RESOURCES.map((address) => ({ from: `module.webhook_application.${address}`, to: address }));
+    const expected = APPLICATION_MODULE_ADDRESSES.map((address) => ({ from: `module.webhook_application.${address}`, to: address }));
     expect(review.moves).toHaveLength(9);
     expect(review.moves).toEqual(expect.arrayContaining(expected));
     expect(formatReview(review)).toMatch(

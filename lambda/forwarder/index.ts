@@ -13,7 +13,7 @@ import { FORWARDER_ENV, parseForwardTimeoutMs } from "./contract";
 import { forwardRecord, sqsRecordsOf } from "./forward";
 import { quarantine } from "./quarantine";
 import { secretValues } from "./secrets";
-import { parseSources } from "./sources";
+import { sourceTableOf } from "./sources";
 import { recordTimeouts } from "./timeout";
 
 /** Service name and level come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL. */
@@ -22,7 +22,7 @@ const logger = new Logger();
 export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse> {
   if (context) logger.addContext(context);
   try {
-    const sources = parseSources(process.env[FORWARDER_ENV.sources]);
+    const sources = sourceTableOf(process.env[FORWARDER_ENV.sources]);
     const deadLetterQueueUrl = process.env[FORWARDER_ENV.deadLetterQueueUrl];
     const records = sqsRecordsOf(event);
     const configuredTimeout = parseForwardTimeoutMs(process.env[FORWARDER_ENV.forwardTimeoutMs]);

@@ -54,6 +54,14 @@ export function parseSources(raw: string | undefined): SourceTable {
   );
 }
 
+let parsed: { readonly raw: string | undefined; readonly table: SourceTable } | undefined;
+
+/** parseSources, once per value: a warm function parses `SOURCES` on its first batch, not on every one. */
+export function sourceTableOf(raw: string | undefined): SourceTable {
+  if (parsed === undefined || parsed.raw !== raw) parsed = { raw, table: parseSources(raw) };
+  return parsed.table;
+}
+
 /**
  * The name of a record's source: its source attribute, or, for a message queued before the
  * ingress wrote one (the article's single source), the default source.

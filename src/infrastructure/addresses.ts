@@ -4,7 +4,7 @@
  * `module.webhook_application`), and this project's additions. The constructs know nothing of
  * them; the stack gives each element its name from here, so that `terraform plan` on an existing state finds every
  * resource where it is. Renaming one makes Terraform destroy and recreate it, and a recreated
- * queue loses its messages: __tests__/infrastructure/webhook-queue-stack.test.ts holds the list.
+ * queue loses its messages: __tests__/support/fixed-addresses.ts holds the list.
  */
 import { TerraformResource } from "cdktf";
 import { Construct, Node } from "constructs";

@@ -189,31 +189,39 @@ describe("with a stand-in function", () => {
       }
     };
 
+    /** A FIFO queue in moto with content-based deduplication: its URL and ARN. */
+    const fifoQueue = async (name: string, attributes: Record<string, string> = {}) => {
+      const created = await sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", ...attributes } }),
+      );
+      return { url: created.QueueUrl!, arn: `arn:aws:sqs:${REGION}:123456789012:${name}` };
+    };
+    /** A mapping of one message per batch, with partial batch responses, for the test function. */
+    const mappingOf = (uuid: string, queue: { url: string; arn: string }, settings: Partial<MappingConfiguration>): MappingConfiguration => ({
+      uuid,
+      eventSourceArn: queue.arn,
+      queueUrl: queue.url,
+      batchSize: 1,
+      maximumConcurrency: 2,
+      reportBatchItemFailures: true,
+      visibilityTimeoutSeconds: 30,
+      codeSha256: "",
+      function: fn,
+      ...settings,
+    });
+
     test("delivered messages are deleted; failed ones stay, and the queue's redrive policy moves them to the DLQ", async () => {
-      const fifo = { FifoQueue: "true", ContentBasedDeduplication: "true" };
-      const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "esm-dlq.fifo", Attributes: fifo }))).QueueUrl!;
-      const dlqArn = `arn:aws:sqs:${REGION}:123456789012:esm-dlq.fifo`;
-      const queueUrl = (
-        await sqs.send(
-          new CreateQueueCommand({
-            QueueName: "esm.fifo",
-            Attributes: { ...fifo, VisibilityTimeout: "1", RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) },
-          }),
-        )
-      ).QueueUrl!;
-      const config: MappingConfiguration = {
-        uuid: "test",
-        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm.fifo`,
-        queueUrl,
-        batchSize: 1,
-        maximumConcurrency: 2,
-        reportBatchItemFailures: true,
+      const dlq = await fifoQueue("esm-dlq.fifo");
+      const queue = await fifoQueue("esm.fifo", {
+        VisibilityTimeout: "1",
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }),
+      });
+      const [queueUrl, dlqUrl] = [queue.url, dlq.url];
+      const config = mappingOf("test", queue, {
         visibilityTimeoutSeconds: 1,
         maxReceiveCount: 1,
-        deadLetterTargetArn: dlqArn,
-        codeSha256: "",
-        function: fn,
-      };
+        deadLetterTargetArn: dlq.arn,
+      });
       const lines: string[] = [];
       const mapping = startMapping(config, lines);
       for (const [group, body] of [
@@ -233,25 +241,9 @@ describe("with a stand-in function", () => {
     }, 30_000);
 
     test("two pollers never hold two messages of one group at once, but do work on two groups at once", async () => {
-      const queueUrl = (
-        await sqs.send(
-          new CreateQueueCommand({
-            QueueName: "esm-order.fifo",
-            Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: "10" },
-          }),
-        )
-      ).QueueUrl!;
-      startMapping({
-        uuid: "test-order",
-        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm-order.fifo`,
-        queueUrl,
-        batchSize: 1,
-        maximumConcurrency: 2,
-        reportBatchItemFailures: true,
-        visibilityTimeoutSeconds: 10,
-        codeSha256: "",
-        function: { ...fn, timeoutSeconds: 3 },
-      });
+      const queue = await fifoQueue("esm-order.fifo", { VisibilityTimeout: "10" });
+      const queueUrl = queue.url;
+      startMapping(mappingOf("test-order", queue, { visibilityTimeoutSeconds: 10, function: { ...fn, timeoutSeconds: 3 } }));
       // Both pollers are waiting in ReceiveMessage when the messages arrive.
       await new Promise((r) => setTimeout(r, 300));
       for (const [group, body] of [
@@ -272,25 +264,9 @@ describe("with a stand-in function", () => {
     }, 30_000);
 
     test("a stopped mapping leaves no poll behind: a message sent right after stop() is there for the next reader", async () => {
-      const queueUrl = (
-        await sqs.send(
-          new CreateQueueCommand({
-            QueueName: "esm-stop.fifo",
-            Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", VisibilityTimeout: "30" },
-          }),
-        )
-      ).QueueUrl!;
-      const mapping = startMapping({
-        uuid: "test-stop",
-        eventSourceArn: `arn:aws:sqs:${REGION}:123456789012:esm-stop.fifo`,
-        queueUrl,
-        batchSize: 1,
-        maximumConcurrency: 3,
-        reportBatchItemFailures: true,
-        visibilityTimeoutSeconds: 30,
-        codeSha256: "",
-        function: fn,
-      });
+      const queue = await fifoQueue("esm-stop.fifo", { VisibilityTimeout: "30" });
+      const queueUrl = queue.url;
+      const mapping = startMapping(mappingOf("test-stop", queue, { maximumConcurrency: 3 }));
       // The pollers are in ReceiveMessage when the mapping stops.
       await new Promise((r) => setTimeout(r, 300));
       await mapping.stop();
