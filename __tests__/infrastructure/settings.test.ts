@@ -23,6 +23,7 @@ describe("resolveSettings: the article's environment", () => {
       region: "ap-northeast-1",
       defaultTags: mzDev.defaultTags,
       backend: mzDev.backend,
+      awsProvider: { name: "6.x", constraint: ">= 6.12.0, < 7.0.0", oldest: "6.12.0", verifiedBy: expect.any(String) },
       apigwName: undefined,
       defaultSource: "default",
       sources: {
@@ -36,6 +37,7 @@ describe("resolveSettings: the article's environment", () => {
       },
       functionTimeoutSeconds: 60,
       visibilityTimeoutSeconds: 60,
+      maxMessageSizeBytes: 1_048_576,
       preventQueueDestroy: true,
       packaging: "archive_file",
       forwarder: { batchSize: 1, forwardTimeoutMs: 55000, externallyServedPaths: [], memorySizeMb: 128 },
@@ -44,6 +46,23 @@ describe("resolveSettings: the article's environment", () => {
       emulator: undefined,
       warnings: [expect.stringContaining("visibilityTimeoutSeconds = 60 is below six times the function timeout (360)")],
     });
+  });
+
+  test("the emulator plans on the provider this machine holds: aws 5.100.0, its 256 KiB messages", () => {
+    const resolved = resolveSettings(emulator({}));
+    expect(resolved.awsProvider).toMatchObject({ name: "5.100", constraint: "5.100.0" });
+    expect(resolved.maxMessageSizeBytes).toBe(262_144);
+  });
+
+  test("a smaller message size is kept on either line", () => {
+    expect(resolveSettings({ ...mzDev, maxMessageSizeBytes: 65_536 }).maxMessageSizeBytes).toBe(65_536);
+    expect(resolveSettings({ ...emulator({}), maxMessageSizeBytes: 1024 }).maxMessageSizeBytes).toBe(1024);
+  });
+
+  test("1 MiB on the 5.100 line is a settings error naming the line and the way out, not a plan failure", () => {
+    expect(() => resolveSettings({ ...emulator({}), maxMessageSizeBytes: 1_048_576 })).toThrow(
+      'maxMessageSizeBytes = 1048576: at most 262144 on the aws provider line "5.100" (5.100.0): hashicorp/aws accepts up to 1048576 from 6.8.0 (awsProvider "6.x")',
+    );
   });
 
   test("six times the function timeout silences the warning", () => {
@@ -248,6 +267,14 @@ describe("resolveSettings: every problem named with the setting, its value and w
     ["a forwarder memory over 10 GB", { forwarder: { memorySizeMb: 10_241 } }, `forwarder.memorySizeMb = 10241: 128..10240`],
     ["a preventQueueDestroy that is no boolean", { preventQueueDestroy: "yes" as never }, `preventQueueDestroy = "yes": true or false`],
     ["an unknown packaging", { packaging: "tarball" as never }, `packaging = "tarball": 'archive_file' or 'zip'`],
+    [
+      "an unknown provider line",
+      { awsProvider: "7.x" as never },
+      `awsProvider = "7.x": one of "6.x", "5.100" (src/infrastructure/provider-lines.ts)`,
+    ],
+    ["a message size over SQS's 1 MiB", { maxMessageSizeBytes: 1_048_577 }, `maxMessageSizeBytes = 1048577: a whole number of bytes, 1024..1048576`],
+    ["a message size under SQS's 1 KiB", { maxMessageSizeBytes: 1023 }, `maxMessageSizeBytes = 1023: a whole number of bytes, 1024..1048576`],
+    ["a message size in KiB", { maxMessageSizeBytes: 256.5 }, `maxMessageSizeBytes = 256.5: a whole number of bytes`],
     [
       "a KMS key that is no key ARN",
       { forwarder: { secretsKmsKeyArn: "alias/webhooks" } },

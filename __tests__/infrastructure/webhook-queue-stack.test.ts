@@ -97,14 +97,14 @@ describe("fixed Terraform addresses", () => {
 describe("the article's environment", () => {
   const { json, stack } = synth();
 
-  test("provider: ap-northeast-1 with default tags, AWS provider 5.100.0", () => {
+  test("provider: ap-northeast-1 with default tags, on the aws 6.x line", () => {
     expect(JSON.stringify(json)).toHaveProvider(AwsProvider);
     expect(json.provider.aws[0]).toEqual({
       region: "ap-northeast-1",
       // The article's repository's tags: adopting its state changes none.
       default_tags: [{ tags: { Owner: "mamezou", Environment: "mz-dev-site", SystemName: "Mamezou Developer Site Example System" } }],
     });
-    expect(json.terraform.required_providers.aws.version).toBe("5.100.0");
+    expect(json.terraform.required_providers.aws.version).toBe(">= 6.12.0, < 7.0.0");
   });
 
   test("remote state: the S3 backend with encryption and locking", () => {

@@ -43,6 +43,8 @@ export function emulator(env: NodeJS.ProcessEnv = process.env): WebhookQueueSett
     backend: { kind: "local", path: env[EMULATOR_STATE_FILE_ENV] ?? "terraform.emulator.tfstate" },
     apigwName: "mz-dev-api",
     packaging: "zip",
+    // The provider build the offline build machine holds, on which the emulator is verified.
+    awsProvider: "5.100",
     // The emulator is torn down on purpose (cdktf destroy in the tests and after a rehearsal).
     preventQueueDestroy: false,
     // The rehearsal prints what the application receives.

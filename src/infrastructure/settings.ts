@@ -11,6 +11,14 @@ import {
   sourceProblems,
 } from "../../lambda/forwarder/contract";
 import { signatureHeaders } from "../../lambda/forwarder/signatures";
+import {
+  AWS_PROVIDER_LINE_NAMES,
+  AWS_PROVIDER_LINES,
+  AwsProviderLine,
+  AwsProviderLineName,
+  maxMessageSizeOf,
+  SQS_MESSAGE_SIZE,
+} from "./provider-lines";
 
 /** Where Terraform keeps the stack's state. */
 export type BackendSettings =
@@ -78,6 +86,11 @@ export interface WebhookQueueSettings {
   /** Provider default tags: every resource carries them. @default {} */
   readonly defaultTags?: Readonly<Record<string, string>>;
   readonly backend: BackendSettings;
+  /**
+   * The hashicorp/aws versions the stack admits (src/infrastructure/provider-lines.ts): "6.x" is
+   * >= 6.12.0 (what wrote the article's state) and < 7; "5.100" is the emulator's. @default "6.x"
+   */
+  readonly awsProvider?: AwsProviderLineName;
   /** Default of `var.apigw_name` (the existing HTTP API). @default - none: tfvars or `--var` must set it */
   readonly apigwName?: string;
   /** The webhook sources, by name (letters, digits, '_', '-'). @default { default: {} }: the article's single unsigned route */
@@ -91,6 +104,12 @@ export interface WebhookQueueSettings {
   readonly functionTimeoutSeconds?: number;
   /** Queue visibility timeout; at least the function timeout. @default functionTimeoutSeconds */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The largest message both queues take, body and attributes together (`max_message_size`): a
+   * bigger webhook is refused at the route (API Gateway answers SQS's 400). @default the largest
+   * the provider line accepts: 1048576 (1 MiB) on "6.x", 262144 (256 KiB) on "5.100"
+   */
+  readonly maxMessageSizeBytes?: number;
   /**
    * `prevent_destroy` on both queues, so that Terraform itself refuses to destroy or replace
    * one. Lift it only for a deliberate teardown (the emulator's). @default true
@@ -165,11 +184,13 @@ export interface ResolvedSettings {
   readonly region: string;
   readonly defaultTags: Readonly<Record<string, string>>;
   readonly backend: BackendSettings;
+  readonly awsProvider: ResolvedAwsProvider;
   readonly apigwName?: string;
   readonly sources: Readonly<Record<string, ResolvedSource>>;
   readonly defaultSource: string;
   readonly functionTimeoutSeconds: number;
   readonly visibilityTimeoutSeconds: number;
+  readonly maxMessageSizeBytes: number;
   readonly preventQueueDestroy: boolean;
   readonly packaging: LambdaPackaging;
   readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn">> & {
@@ -182,6 +203,9 @@ export interface ResolvedSettings {
   /** Non-fatal advice, shown as cdktf warnings. */
   readonly warnings: readonly string[];
 }
+
+/** A provider line, by name. */
+export type ResolvedAwsProvider = AwsProviderLine & { readonly name: AwsProviderLineName };
 
 /** A source with its defaults applied. */
 export interface ResolvedSource {
@@ -225,18 +249,74 @@ const REQUEST_MAPPING = /^\$request\.(body(\.[A-Za-z0-9_-]+|\[\d+\]|\['[^'\]]+'\
 const MAX_MESSAGE_ATTRIBUTES = 10;
 export const DEFAULT_APPLICATION_ROUTE_KEY = "POST /application-hook";
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 60;
+export const DEFAULT_AWS_PROVIDER_LINE: AwsProviderLineName = "6.x";
+/** SQS's smallest `max_message_size`. */
+const MIN_MESSAGE_SIZE = 1024;
 
-/** Applies defaults and checks every setting; throws one SettingsError listing all problems. */
+/** What the section validators report into: each problem names the setting, its value and what is allowed. */
+interface Findings {
+  readonly problem: (name: string, value: unknown, allowed: string) => void;
+  readonly warn: (warning: string) => void;
+}
+
+/** Applies defaults and checks every setting, section by section; throws one SettingsError listing all problems. */
 export function resolveSettings(settings: WebhookQueueSettings): ResolvedSettings {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const problem = (name: string, value: unknown, allowed: string) => problems.push(`${name} = ${JSON.stringify(value)}: ${allowed}`);
+  const findings: Findings = {
+    problem: (name, value, allowed) => problems.push(`${name} = ${JSON.stringify(value)}: ${allowed}`),
+    warn: (warning) => warnings.push(warning),
+  };
+  checkNames(settings, findings);
+  checkBackend(settings.backend, findings);
+  if (settings.apigwName !== undefined && !/^.{1,128}$/.test(settings.apigwName))
+    findings.problem("apigwName", settings.apigwName, "1..128 characters");
+  const awsProvider = resolveAwsProvider(settings, findings);
+  const timeouts = resolveTimeouts(settings, findings);
+  const queues = resolveQueues(settings, awsProvider, findings);
+  const forwarder = resolveForwarder(settings.forwarder ?? {}, timeouts.functionTimeoutSeconds, findings);
+  const packaging = settings.packaging ?? "archive_file";
+  if (packaging !== "archive_file" && packaging !== "zip") findings.problem("packaging", packaging, "'archive_file' or 'zip'");
+  const application = resolveApplication(settings.application ?? {}, findings);
+  const defaultSource = settings.defaultSource ?? DEFAULT_SOURCE;
+  const sources = resolveSources(settings.sources ?? { [defaultSource]: {} }, {
+    prefix: settings.prefix,
+    defaultSource,
+    allowHttp: settings.emulator !== undefined,
+    applicationRouteKey: application.enabled ? application.routeKey : undefined,
+    externallyServedPaths: forwarder.externallyServedPaths,
+    ...findings,
+  });
+  const monitoring = resolveMonitoring(settings.monitoring ?? {}, findings);
+  checkEmulator(settings.emulator, findings);
 
-  const stackName = settings.stackName;
-  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(stackName ?? "")) {
-    problem("stackName", stackName, "letters, digits, '_' and '-', starting with a letter");
+  if (problems.length > 0) throw new SettingsError(String(settings.stackName), problems);
+  return {
+    stackName: settings.stackName,
+    prefix: settings.prefix,
+    region: settings.region,
+    defaultTags: settings.defaultTags ?? {},
+    backend: settings.backend,
+    awsProvider,
+    apigwName: settings.apigwName,
+    sources,
+    defaultSource,
+    ...timeouts,
+    ...queues,
+    packaging,
+    forwarder,
+    application,
+    monitoring,
+    emulator: settings.emulator,
+    warnings,
+  };
+}
+
+/** The stack's name, the prefix of every physical name, the region and the default tags. */
+function checkNames(settings: WebhookQueueSettings, { problem }: Findings): void {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(settings.stackName ?? "")) {
+    problem("stackName", settings.stackName, "letters, digits, '_' and '-', starting with a letter");
   }
-
   const prefix = settings.prefix;
   if (!SQS_NAME_CHARS.test(prefix ?? "")) {
     problem("prefix", prefix, "only letters, digits, '-' and '_' (SQS queue and IAM role names)");
@@ -258,16 +338,14 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
       );
     }
   }
-
   if (!AWS_REGION.test(settings.region ?? "")) problem("region", settings.region, "an AWS region such as ap-northeast-1");
-
-  const defaultTags = settings.defaultTags ?? {};
-  for (const [key, value] of Object.entries(defaultTags)) {
+  for (const [key, value] of Object.entries(settings.defaultTags ?? {})) {
     if (key.length < 1 || key.length > 128 || key.startsWith("aws:")) problem(`defaultTags key`, key, "1..128 characters, not starting with 'aws:'");
     if (typeof value !== "string" || value.length > 256) problem(`defaultTags.${key}`, value, "a string of at most 256 characters");
   }
+}
 
-  const backend = settings.backend;
+function checkBackend(backend: BackendSettings | undefined, { problem }: Findings): void {
   if (!backend) {
     problem("backend", backend, "an S3 backend { kind: 's3', bucket, key, region } or { kind: 'local', path }");
   } else if (backend.kind === "s3") {
@@ -279,14 +357,24 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   } else {
     problem("backend.kind", (backend as { kind: unknown }).kind, "'s3' or 'local'");
   }
+}
 
-  if (settings.apigwName !== undefined && !/^.{1,128}$/.test(settings.apigwName)) {
-    problem("apigwName", settings.apigwName, "1..128 characters");
-  }
+/** The hashicorp/aws line the stack is planned on (./provider-lines.ts). */
+function resolveAwsProvider(settings: WebhookQueueSettings, { problem }: Findings): ResolvedAwsProvider {
+  const name = settings.awsProvider ?? DEFAULT_AWS_PROVIDER_LINE;
+  if (Object.hasOwn(AWS_PROVIDER_LINES, name)) return { name, ...AWS_PROVIDER_LINES[name] };
+  problem(
+    "awsProvider",
+    name,
+    `one of ${AWS_PROVIDER_LINE_NAMES.map((line) => JSON.stringify(line)).join(", ")} (src/infrastructure/provider-lines.ts)`,
+  );
+  return { name: DEFAULT_AWS_PROVIDER_LINE, ...AWS_PROVIDER_LINES[DEFAULT_AWS_PROVIDER_LINE] };
+}
 
+/** The function timeout, and the visibility timeout that must cover it. */
+function resolveTimeouts(settings: WebhookQueueSettings, { problem, warn }: Findings) {
   const functionTimeoutSeconds = settings.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
   if (!isInteger(functionTimeoutSeconds, 1, 900)) problem("functionTimeoutSeconds", functionTimeoutSeconds, "a whole number of seconds, 1..900");
-
   const visibilityTimeoutSeconds = settings.visibilityTimeoutSeconds ?? functionTimeoutSeconds;
   if (!isInteger(visibilityTimeoutSeconds, 0, 43200)) {
     problem("visibilityTimeoutSeconds", visibilityTimeoutSeconds, "a whole number of seconds, 0..43200");
@@ -297,12 +385,33 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
       `at least functionTimeoutSeconds (${functionTimeoutSeconds}), or a message is redelivered while it is still being forwarded`,
     );
   } else if (visibilityTimeoutSeconds < 6 * functionTimeoutSeconds) {
-    warnings.push(
+    warn(
       `visibilityTimeoutSeconds = ${visibilityTimeoutSeconds} is below six times the function timeout (${6 * functionTimeoutSeconds}), as AWS advises for SQS event sources; throttled retries may count as receives`,
     );
   }
+  return { functionTimeoutSeconds, visibilityTimeoutSeconds };
+}
 
-  const forwarder = settings.forwarder ?? {};
+/** What both queues take: the largest message, and whether Terraform may destroy them. */
+function resolveQueues(settings: WebhookQueueSettings, awsProvider: ResolvedAwsProvider, { problem }: Findings) {
+  const largest = maxMessageSizeOf(awsProvider);
+  const maxMessageSizeBytes = settings.maxMessageSizeBytes ?? largest;
+  if (!isInteger(maxMessageSizeBytes, MIN_MESSAGE_SIZE, SQS_MESSAGE_SIZE.large)) {
+    problem("maxMessageSizeBytes", maxMessageSizeBytes, `a whole number of bytes, ${MIN_MESSAGE_SIZE}..${largest}`);
+  } else if (maxMessageSizeBytes > largest) {
+    problem(
+      "maxMessageSizeBytes",
+      maxMessageSizeBytes,
+      `at most ${largest} on the aws provider line "${awsProvider.name}" (${awsProvider.constraint}): hashicorp/aws accepts up to ${SQS_MESSAGE_SIZE.large} from 6.8.0 (awsProvider "6.x")`,
+    );
+  }
+  if (settings.preventQueueDestroy !== undefined && typeof settings.preventQueueDestroy !== "boolean") {
+    problem("preventQueueDestroy", settings.preventQueueDestroy, "true or false");
+  }
+  return { maxMessageSizeBytes, preventQueueDestroy: settings.preventQueueDestroy ?? true };
+}
+
+function resolveForwarder(forwarder: ForwarderSettings, functionTimeoutSeconds: number, { problem, warn }: Findings): ResolvedSettings["forwarder"] {
   const batchSize = forwarder.batchSize ?? 1;
   if (!isInteger(batchSize, 1, 10)) problem("forwarder.batchSize", batchSize, "1..10 (the FIFO limit)");
   const forwardTimeoutMs = forwarder.forwardTimeoutMs ?? defaultForwardTimeoutMs(functionTimeoutSeconds, batchSize);
@@ -313,29 +422,12 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
       `a whole number of milliseconds, 100..${functionTimeoutSeconds * 1000} (the function timeout)`,
     );
   } else if (forwardTimeoutMs * batchSize > functionTimeoutSeconds * 1000) {
-    warnings.push(
+    warn(
       `forwarder.forwardTimeoutMs = ${forwardTimeoutMs} times batchSize ${batchSize} exceeds the function timeout; a batch of hanging targets ends in a Lambda timeout`,
     );
   }
-  if (settings.preventQueueDestroy !== undefined && typeof settings.preventQueueDestroy !== "boolean") {
-    problem("preventQueueDestroy", settings.preventQueueDestroy, "true or false");
-  }
-  const packaging = settings.packaging ?? "archive_file";
-  if (packaging !== "archive_file" && packaging !== "zip") problem("packaging", packaging, "'archive_file' or 'zip'");
   const memorySizeMb = forwarder.memorySizeMb ?? 128;
   if (!isInteger(memorySizeMb, 128, 10240)) problem("forwarder.memorySizeMb", memorySizeMb, "128..10240");
-
-  const application = {
-    enabled: settings.application?.enabled ?? true,
-    routeKey: settings.application?.routeKey ?? DEFAULT_APPLICATION_ROUTE_KEY,
-    timeoutSeconds: settings.application?.timeoutSeconds ?? 3,
-    logLevel: settings.application?.logLevel ?? "INFO",
-  };
-  if (!ROUTE_KEY.test(application.routeKey)) problem("application.routeKey", application.routeKey, "'METHOD /path', e.g. 'POST /application-hook'");
-  if (!isInteger(application.timeoutSeconds, 1, 900))
-    problem("application.timeoutSeconds", application.timeoutSeconds, "a whole number of seconds, 1..900");
-  if (!(LOG_LEVELS as readonly string[]).includes(application.logLevel)) problem("application.logLevel", application.logLevel, LOG_LEVELS.join(", "));
-
   const externallyServedPaths = forwarder.externallyServedPaths ?? [];
   for (const path of externallyServedPaths) {
     if (typeof path !== "string" || !/^\/[A-Za-z0-9._~\-{}+/]*$/.test(path))
@@ -344,24 +436,36 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   if (forwarder.secretsKmsKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(forwarder.secretsKmsKeyArn)) {
     problem("forwarder.secretsKmsKeyArn", forwarder.secretsKmsKeyArn, "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
   }
-
-  const defaultSource = settings.defaultSource ?? DEFAULT_SOURCE;
-  const sources = resolveSources(settings.sources ?? { [defaultSource]: {} }, {
-    prefix,
-    defaultSource,
-    allowHttp: settings.emulator !== undefined,
-    applicationRouteKey: application.enabled ? application.routeKey : undefined,
+  return {
+    batchSize,
+    forwardTimeoutMs,
     externallyServedPaths,
-    problem,
-    warn: (warning) => warnings.push(warning),
-  });
+    memorySizeMb,
+    ...(forwarder.secretsKmsKeyArn && { secretsKmsKeyArn: forwarder.secretsKmsKeyArn }),
+  };
+}
 
+function resolveApplication(settings: ApplicationSettings, { problem }: Findings): Required<ApplicationSettings> {
+  const application = {
+    enabled: settings.enabled ?? true,
+    routeKey: settings.routeKey ?? DEFAULT_APPLICATION_ROUTE_KEY,
+    timeoutSeconds: settings.timeoutSeconds ?? 3,
+    logLevel: settings.logLevel ?? "INFO",
+  };
+  if (!ROUTE_KEY.test(application.routeKey)) problem("application.routeKey", application.routeKey, "'METHOD /path', e.g. 'POST /application-hook'");
+  if (!isInteger(application.timeoutSeconds, 1, 900))
+    problem("application.timeoutSeconds", application.timeoutSeconds, "a whole number of seconds, 1..900");
+  if (!(LOG_LEVELS as readonly string[]).includes(application.logLevel)) problem("application.logLevel", application.logLevel, LOG_LEVELS.join(", "));
+  return application;
+}
+
+function resolveMonitoring(settings: MonitoringSettings, { problem }: Findings): Required<MonitoringSettings> {
   const monitoring = {
-    enabled: settings.monitoring?.enabled ?? true,
-    oldestMessageAgeSeconds: settings.monitoring?.oldestMessageAgeSeconds ?? 900,
-    deadLetterExpiryWarningSeconds: settings.monitoring?.deadLetterExpiryWarningSeconds ?? 86_400,
-    alarmEmails: settings.monitoring?.alarmEmails ?? [],
-    extraAlarmActions: settings.monitoring?.extraAlarmActions ?? [],
+    enabled: settings.enabled ?? true,
+    oldestMessageAgeSeconds: settings.oldestMessageAgeSeconds ?? 900,
+    deadLetterExpiryWarningSeconds: settings.deadLetterExpiryWarningSeconds ?? 86_400,
+    alarmEmails: settings.alarmEmails ?? [],
+    extraAlarmActions: settings.extraAlarmActions ?? [],
   };
   if (!isInteger(monitoring.oldestMessageAgeSeconds, 60, 1209600)) {
     problem("monitoring.oldestMessageAgeSeconds", monitoring.oldestMessageAgeSeconds, "60..1209600 seconds");
@@ -375,51 +479,24 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   for (const action of monitoring.extraAlarmActions) {
     if (!/^arn:aws[a-z-]*:[a-z0-9-]+:/.test(action)) problem("monitoring.extraAlarmActions", action, "an ARN (arn:aws:sns:...)");
   }
-
-  if (settings.emulator) {
-    const url = parseUrl(settings.emulator.endpoint);
-    if (!url || !["http:", "https:"].includes(url.protocol)) {
-      problem("emulator.endpoint", settings.emulator.endpoint, "an http(s) URL such as http://127.0.0.1:5000");
-    }
-  }
-
-  if (problems.length > 0) throw new SettingsError(String(stackName), problems);
-  return {
-    stackName,
-    prefix,
-    region: settings.region,
-    defaultTags,
-    backend,
-    apigwName: settings.apigwName,
-    sources,
-    defaultSource,
-    functionTimeoutSeconds,
-    visibilityTimeoutSeconds,
-    preventQueueDestroy: settings.preventQueueDestroy ?? true,
-    packaging,
-    forwarder: {
-      batchSize,
-      forwardTimeoutMs,
-      externallyServedPaths,
-      memorySizeMb,
-      ...(forwarder.secretsKmsKeyArn && { secretsKmsKeyArn: forwarder.secretsKmsKeyArn }),
-    },
-    application,
-    monitoring,
-    emulator: settings.emulator,
-    warnings,
-  };
+  return monitoring;
 }
 
-interface SourceRules {
+function checkEmulator(emulator: EmulatorSettings | undefined, { problem }: Findings): void {
+  if (!emulator) return;
+  const url = parseUrl(emulator.endpoint);
+  if (!url || !["http:", "https:"].includes(url.protocol)) {
+    problem("emulator.endpoint", emulator.endpoint, "an http(s) URL such as http://127.0.0.1:5000");
+  }
+}
+
+interface SourceRules extends Findings {
   readonly prefix: string;
   readonly defaultSource: string;
   readonly allowHttp: boolean;
   /** The dummy application's route, when the stack has it. */
   readonly applicationRouteKey?: string;
   readonly externallyServedPaths: readonly string[];
-  readonly problem: (name: string, value: unknown, allowed: string) => void;
-  readonly warn: (warning: string) => void;
 }
 
 /** The sources with their defaults, every one checked: routes, group and deduplication mappings, signature, targets. */

@@ -15,6 +15,8 @@ import { WebhookApplication } from "./constructs/webhook-application";
 import { addMovedBlocks, pathInStack, pinnedName } from "./addresses";
 import { DEFAULT_SOURCE, ResolvedSettings, WebhookQueueSettings, resolveSettings, routeKeyPath } from "./settings";
 import { PROJECT_ROOT } from "../project";
+import { TERRAFORM_REQUIRED_VERSION } from "./provider-lines";
+import { renderTerraformAttributes, SingleFormatSynthesizer, unquoteDependsOn } from "./synthesis";
 
 /** The article's `var.webhook` object; every field optional with the article's default, bar the runtime. */
 export const WEBHOOK_VARIABLE_TYPE = `object({
@@ -50,6 +52,7 @@ export class WebhookQueueStack extends TerraformStack {
     const resolved = resolveSettings(settings);
     super(scope, resolved.stackName);
     this.settings = resolved;
+    this.synthesizer = new SingleFormatSynthesizer(this, this.synthesizer);
     const { prefix } = resolved;
     for (const warning of resolved.warnings) Annotations.of(this).addWarning(warning);
 
@@ -63,6 +66,7 @@ export class WebhookQueueStack extends TerraformStack {
     this.queues = new FifoQueue(this, "queues", {
       queueName: `${prefix}-webhook-queue`,
       visibilityTimeoutSeconds: resolved.visibilityTimeoutSeconds,
+      maxMessageSizeBytes: resolved.maxMessageSizeBytes,
       maxReceiveCount: Token.asNumber(webhook("max_receive_count")),
       deadLetterRetentionSeconds: Token.asNumber(webhook("dlq_retention_second")),
       preventDestroy: resolved.preventQueueDestroy,
@@ -175,6 +179,12 @@ export class WebhookQueueStack extends TerraformStack {
     addMovedBlocks(this);
   }
 
+  /** The HCL `cdktf synth --hcl` writes, with what cdktf renders wrongly put right (./synthesis.ts). */
+  public override toHclTerraform(): ReturnType<TerraformStack["toHclTerraform"]> {
+    const rendered = super.toHclTerraform();
+    return { ...rendered, hcl: renderTerraformAttributes(unquoteDependsOn(rendered.hcl), { required_version: TERRAFORM_REQUIRED_VERSION }) };
+  }
+
   /** The state's addresses: an element the map names gets that name instead of a generated one. */
   protected override allocateLogicalId(element: TerraformElement | Node): string {
     const node = element instanceof TerraformElement ? element.node : element;
@@ -217,6 +227,9 @@ export class WebhookQueueStack extends TerraformStack {
       }),
     });
     if (settings.packaging === "archive_file") new ArchiveProvider(this, "archive");
+    // The bindings would pin the version they were generated from; the stack admits its provider line instead.
+    this.addOverride("terraform.required_providers.aws.version", settings.awsProvider.constraint);
+    this.addOverride("terraform.required_version", TERRAFORM_REQUIRED_VERSION);
   }
 
   private declareVariables(settings: ResolvedSettings) {

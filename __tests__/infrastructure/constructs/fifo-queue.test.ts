@@ -48,10 +48,18 @@ describe("FifoQueue", () => {
     expect(dlq).toEqual({
       name: "shop-webhooks-dlq.fifo",
       fifo_queue: true,
+      max_message_size: 262144,
       message_retention_seconds: 345600,
       sqs_managed_sse_enabled: true,
       lifecycle: { prevent_destroy: true },
     });
+  });
+
+  test("message size: 256 KiB on both queues by default, what every provider accepts; maxMessageSizeBytes sets both", () => {
+    const defaults = synthQueues();
+    expect([defaults.queue.max_message_size, defaults.dlq.max_message_size]).toEqual([262_144, 262_144]);
+    const large = synthQueues({ maxMessageSizeBytes: 1_048_576 });
+    expect([large.queue.max_message_size, large.dlq.max_message_size]).toEqual([1_048_576, 1_048_576]);
   });
 
   test("visibility timeout: 60 s by default", () => {
@@ -117,6 +125,7 @@ describe("FifoQueue", () => {
       name: "shop-webhooks.fifo",
       fifo_queue: true,
       content_based_deduplication: true,
+      max_message_size: 262144,
       visibility_timeout_seconds: 60,
       redrive_policy: `\${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.${dlqId}.arn, "maxReceiveCount" = 1})}`,
       sqs_managed_sse_enabled: true,

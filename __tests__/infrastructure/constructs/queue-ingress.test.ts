@@ -2,9 +2,11 @@ import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Testing } from "cdktf";
+import { evaluateTemplate, terraformJsonencode } from "../../../src/operations/local/terraform-expressions";
 import {
+  apiGatewayTemplate,
   deduplicationParameter,
-  messageAttributesParameter,
+  messageAttributes,
   messageGroupParameter,
   QueueIngress,
   QueueIngressProps,
@@ -12,6 +14,9 @@ import {
 } from "../../../src/infrastructure/constructs/queue-ingress";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/shop-ingress";
+const noReference = (expression: string): never => {
+  throw new Error(`unexpected reference ${expression}`);
+};
 
 /** The construct on its own, beside a queue: only the required props unless told otherwise. */
 function synthIngress(props: Partial<Omit<QueueIngressProps, "queue">> = {}) {
@@ -30,7 +35,8 @@ function synthIngress(props: Partial<Omit<QueueIngressProps, "queue">> = {}) {
     integrationId,
     integration,
     parameters: integration.request_parameters as Record<string, string>,
-    attributes: JSON.parse(integration.request_parameters.MessageAttributes),
+    // What API Gateway holds once Terraform has evaluated the expression.
+    attributes: JSON.parse(evaluateTemplate(integration.request_parameters.MessageAttributes, noReference)),
     route: json.resource.aws_apigatewayv2_route[construct.route.friendlyUniqueId],
   };
 }
@@ -86,8 +92,8 @@ describe("QueueIngress", () => {
   test("message attributes by default: the source, the request ID as the webhook ID, the receive time; no header", () => {
     expect(synthIngress().attributes).toEqual({
       "webhook-source": { DataType: "String", StringValue: "github" },
-      "webhook-id": { DataType: "String", StringValue: "v=$${context.requestId}" },
-      "webhook-received-at": { DataType: "Number", StringValue: "$${context.requestTimeEpoch}" },
+      "webhook-id": { DataType: "String", StringValue: "v=${context.requestId}" },
+      "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
     });
   });
 
@@ -125,7 +131,7 @@ describe("QueueIngress", () => {
   test("deduplication: the provider's delivery ID, prefixed with the source, is also the webhook ID", () => {
     const { parameters, attributes } = synthIngress({ deduplicationId: "$request.header.X-GitHub-Delivery" });
     expect(parameters.MessageDeduplicationId).toBe("github:$${request.header.X-GitHub-Delivery}");
-    expect(attributes["webhook-id"]).toEqual({ DataType: "String", StringValue: "v=$${request.header.X-GitHub-Delivery}" });
+    expect(attributes["webhook-id"]).toEqual({ DataType: "String", StringValue: "v=${request.header.X-GitHub-Delivery}" });
   });
 
   test("deduplication: an explicit $context.requestId is the default's", () => {
@@ -137,15 +143,15 @@ describe("QueueIngress", () => {
     const { attributes } = synthIngress({ signatureHeaders: ["X-Hub-Signature-256", "webhook-timestamp"] });
     expect(attributes).toEqual({
       "webhook-source": { DataType: "String", StringValue: "github" },
-      "webhook-id": { DataType: "String", StringValue: "v=$${context.requestId}" },
-      "webhook-received-at": { DataType: "Number", StringValue: "$${context.requestTimeEpoch}" },
-      "header.x-hub-signature-256": { DataType: "String", StringValue: "v=$${request.header.X-Hub-Signature-256}" },
-      "header.webhook-timestamp": { DataType: "String", StringValue: "v=$${request.header.webhook-timestamp}" },
+      "webhook-id": { DataType: "String", StringValue: "v=${context.requestId}" },
+      "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
+      "header.x-hub-signature-256": { DataType: "String", StringValue: "v=${request.header.X-Hub-Signature-256}" },
+      "header.webhook-timestamp": { DataType: "String", StringValue: "v=${request.header.webhook-timestamp}" },
     });
   });
 
   test("every request parameter for a signed source with mapped group and deduplication", () => {
-    const { parameters } = synthIngress({
+    const { parameters, attributes } = synthIngress({
       sourceName: "stripe",
       messageGroup: "$request.body.data.object.customer",
       deduplicationId: "$request.body.id",
@@ -156,12 +162,15 @@ describe("QueueIngress", () => {
       MessageGroupId: "stripe:$${request.body.data.object.customer}",
       MessageBody: "$request.body",
       MessageDeduplicationId: "stripe:$${request.body.id}",
-      MessageAttributes: JSON.stringify({
-        "webhook-source": { DataType: "String", StringValue: "stripe" },
-        "webhook-id": { DataType: "String", StringValue: "v=$${request.body.id}" },
-        "webhook-received-at": { DataType: "Number", StringValue: "$${context.requestTimeEpoch}" },
-        "header.stripe-signature": { DataType: "String", StringValue: "v=$${request.header.stripe-signature}" },
-      }),
+      MessageAttributes:
+        '${jsonencode({"webhook-source" = {"DataType" = "String", "StringValue" = "stripe"}, "webhook-id" = {"DataType" = "String", "StringValue" = "v=$${request.body.id}"}, ' +
+        '"webhook-received-at" = {"DataType" = "Number", "StringValue" = "$${context.requestTimeEpoch}"}, "header.stripe-signature" = {"DataType" = "String", "StringValue" = "v=$${request.header.stripe-signature}"}})}',
+    });
+    expect(attributes).toEqual({
+      "webhook-source": { DataType: "String", StringValue: "stripe" },
+      "webhook-id": { DataType: "String", StringValue: "v=${request.body.id}" },
+      "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
+      "header.stripe-signature": { DataType: "String", StringValue: "v=${request.header.stripe-signature}" },
     });
   });
 
@@ -218,34 +227,44 @@ describe("deduplicationParameter", () => {
   });
 });
 
-describe("messageAttributesParameter", () => {
+describe("apiGatewayTemplate", () => {
+  test.each([
+    ["$request.body.repository.id", "${request.body.repository.id}"],
+    ["$context.requestTimeEpoch", "${context.requestTimeEpoch}"],
+    ["request.body.id", "${request.body.id}"],
+  ])("%j -> %j", (mapping, expected) => {
+    expect(apiGatewayTemplate(mapping)).toBe(expected);
+  });
+});
+
+describe("messageAttributes", () => {
   const base = (source: string, webhookId: string) => ({
     "webhook-source": { DataType: "String", StringValue: source },
     "webhook-id": { DataType: "String", StringValue: webhookId },
-    "webhook-received-at": { DataType: "Number", StringValue: "$${context.requestTimeEpoch}" },
+    "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
   });
 
   test("the request ID as the webhook ID, no header", () => {
-    const text = messageAttributesParameter("github", "$context.requestId", []);
-    expect(JSON.parse(text)).toEqual(base("github", "v=$${context.requestId}"));
-    expect(text).toBe(JSON.stringify(base("github", "v=$${context.requestId}")));
+    expect(messageAttributes("github", "$context.requestId", [])).toEqual(base("github", "v=${context.requestId}"));
   });
 
   test("a mapped delivery ID as the webhook ID", () => {
-    expect(JSON.parse(messageAttributesParameter("github", "$request.header.X-GitHub-Delivery", []))).toEqual(
-      base("github", "v=$${request.header.X-GitHub-Delivery}"),
-    );
+    expect(messageAttributes("github", "$request.header.X-GitHub-Delivery", [])).toEqual(base("github", "v=${request.header.X-GitHub-Delivery}"));
   });
 
-  test("each header as `header.<lower case>`, keeping the header's own spelling in the mapping, in order", () => {
-    const text = messageAttributesParameter("svix", "$request.header.webhook-id", ["Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"]);
-    expect(text).toBe(
-      JSON.stringify({
-        ...base("svix", "v=$${request.header.webhook-id}"),
-        "header.webhook-id": { DataType: "String", StringValue: "v=$${request.header.Webhook-Id}" },
-        "header.webhook-timestamp": { DataType: "String", StringValue: "v=$${request.header.Webhook-Timestamp}" },
-        "header.webhook-signature": { DataType: "String", StringValue: "v=$${request.header.Webhook-Signature}" },
-      }),
-    );
+  test("each header as `header.<lower case>`, keeping the header's own spelling in the mapping", () => {
+    expect(messageAttributes("svix", "$request.header.webhook-id", ["Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"])).toEqual({
+      ...base("svix", "v=${request.header.webhook-id}"),
+      "header.webhook-id": { DataType: "String", StringValue: "v=${request.header.Webhook-Id}" },
+      "header.webhook-timestamp": { DataType: "String", StringValue: "v=${request.header.Webhook-Timestamp}" },
+      "header.webhook-signature": { DataType: "String", StringValue: "v=${request.header.Webhook-Signature}" },
+    });
+  });
+
+  test("the integration carries Terraform's jsonencode of the document: keys sorted, as API Gateway will hold it", () => {
+    const { integration } = synthIngress({ signatureHeaders: ["Webhook-Signature"] });
+    const held = evaluateTemplate(integration.request_parameters.MessageAttributes, noReference);
+    expect(held).toBe(terraformJsonencode(messageAttributes("github", "$context.requestId", ["Webhook-Signature"])));
+    expect(held.indexOf('"header.webhook-signature"')).toBeLessThan(held.indexOf('"webhook-id"'));
   });
 });

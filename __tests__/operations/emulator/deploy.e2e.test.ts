@@ -16,8 +16,10 @@ import {
 } from "@aws-sdk/client-iam";
 import { GetFunctionCommand, GetPolicyCommand, LambdaClient, ListEventSourceMappingsCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveReferences } from "../../../src/operations/local/deployed-stack";
+import { readDeployedValues, readSynthesizedStack } from "../../../src/operations/shared/stack-files";
 import { cdktf, terraform } from "../../../src/operations/terraform/terraform";
 import { EXIT_BLOCKED, EXIT_OK } from "../../../src/operations/shared/exit-codes";
 import { Emulator, awsQuery, npmRunPlan, parsePlanJson, secondsSince, startEmulator, stopEmulator } from "../../support/emulator-harness";
@@ -119,6 +121,8 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     expect(Attributes).toMatchObject({
       FifoQueue: "true",
       ContentBasedDeduplication: "true",
+      // What aws 5.100.0 accepts; mz-dev's 1 MiB needs the 6.x line.
+      MaximumMessageSize: "262144",
       VisibilityTimeout: "60",
       MessageRetentionPeriod: "345600",
       SqsManagedSseEnabled: "true",
@@ -291,13 +295,18 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
         MessageGroupId: names.messageGroupId,
         MessageBody: "$request.body",
         MessageDeduplicationId: "$context.requestId",
-        MessageAttributes: JSON.stringify({
-          "webhook-source": { DataType: "String", StringValue: "default" },
-          "webhook-id": { DataType: "String", StringValue: "v=${context.requestId}" },
-          "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
-        }),
+        // Terraform's jsonencode (keys sorted); API Gateway's templates in the values.
+        MessageAttributes:
+          '{"webhook-id":{"DataType":"String","StringValue":"v=${context.requestId}"},' +
+          '"webhook-received-at":{"DataType":"Number","StringValue":"${context.requestTimeEpoch}"},' +
+          '"webhook-source":{"DataType":"String","StringValue":"default"}}',
       },
     });
+    // The local rehearsal evaluates the synthesized expression to what terraform sent.
+    const synthesized = readSynthesizedStack(join(emulator.outDir, "stacks", "emulator")) as { resource: Record<string, Record<string, any>> };
+    const parameters = synthesized.resource.aws_apigatewayv2_integration.webhook_event_producer.request_parameters;
+    const deployed = await readDeployedValues(join(emulator.outDir, "stacks", "emulator"), emulator.env);
+    expect(resolveReferences(parameters.MessageAttributes, deployed)).toBe(integration.RequestParameters!.MessageAttributes);
   });
 
   test("the alarm topic and five alarms, their thresholds evaluated by terraform (the DLQ's a day before its 4-day retention)", async () => {
@@ -330,6 +339,28 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       console.log(`second plan after cdktf deploy:\n${result.stderr}`);
       expect(review.changes.map((change) => change.address)).toEqual(EMULATOR_DRIFT);
       expect(review.counts).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+      expect(result.code).toBe(EXIT_OK);
+    },
+    PLAN_TIMEOUT_MS,
+  );
+
+  test(
+    "the stack as HCL (cdktf synth --hcl) validates with no diagnostic and plans no change over the state the JSON applied",
+    async () => {
+      const hclOut = join(emulator.workDir, "cdktf-hcl.out");
+      const startedAt = performance.now();
+      await cdktf(["synth", "--hcl", "--output", hclOut], { env: emulator.env });
+      const stackDir = join(hclOut, "stacks", "emulator");
+      expect(existsSync(join(stackDir, "cdk.tf.json"))).toBe(false);
+      await terraform(["init", "-input=false", "-no-color"], { cwd: stackDir, env: emulator.env });
+      const validation = JSON.parse((await terraform(["validate", "-json", "-no-color"], { cwd: stackDir, env: emulator.env })).stdout);
+      expect(validation).toMatchObject({ valid: true, error_count: 0, warning_count: 0, diagnostics: [] });
+      const result = await npmRunPlan(["emulator", "--output", hclOut, "--skip-synth", "--json"], emulator.env);
+      timings.push(`HCL synth + validate + plan ${secondsSince(startedAt)} s`);
+      const review = parsePlanJson(result);
+      expect(review.stackDir).toBe(stackDir);
+      expect(review.counts).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0 });
+      expect(review.changes).toEqual([]);
       expect(result.code).toBe(EXIT_OK);
     },
     PLAN_TIMEOUT_MS,

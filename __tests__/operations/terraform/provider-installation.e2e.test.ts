@@ -3,16 +3,19 @@ import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AWS_PROVIDER,
+  AWS_PROVIDER_SOURCE,
   CANDIDATE_MIRRORS,
   holdsAwsProvider,
   MIRROR_ENV,
   terraformPlatform,
 } from "../../../src/operations/terraform/provider-installation";
 import { terraform } from "../../../src/operations/terraform/terraform";
+import { AWS_PROVIDER_LINES } from "../../../src/infrastructure/provider-lines";
 import { describeWithTerraform } from "../../support/describe-with-terraform";
 
 const mirror = CANDIDATE_MIRRORS.find((dir) => holdsAwsProvider(dir));
+/** What the mirror serves here: the emulator's line. */
+const AWS_PROVIDER = { source: AWS_PROVIDER_SOURCE, version: AWS_PROVIDER_LINES["5.100"].constraint } as const;
 
 function configWith(name: string, providers: string): string {
   const dir = mkdtempSync(join(tmpdir(), `init-${name}-`));

@@ -7,11 +7,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  AWS_PROVIDER,
+  AWS_PROVIDER_SOURCE,
   chooseProviderInstallation,
   cliConfigText,
   describeInstallation,
   holdsAwsProvider,
+  mirroredAwsVersions,
   mirroredProviders,
   MIRROR_ENV,
   providerHint,
@@ -19,6 +20,9 @@ import {
   terraformPlatform,
   writeCliConfig,
 } from "../../../src/operations/terraform/provider-installation";
+
+/** The build this machine's mirror holds: the emulator's line. */
+const AWS_PROVIDER = { source: AWS_PROVIDER_SOURCE, version: "5.100.0" } as const;
 
 let scratch: string;
 beforeAll(() => {
@@ -51,6 +55,16 @@ test("a mirror holds the provider in the unpacked or the packed layout, for this
   expect(holdsAwsProvider(mirrorWith("empty", "empty"))).toBe(false);
 });
 
+test("the aws versions a mirror holds for this platform, oldest first, in either layout", () => {
+  const dir = mirrorWith("versions", "packed");
+  mkdirSync(join(dir, AWS_PROVIDER.source, "6.12.0", terraformPlatform()), { recursive: true });
+  mkdirSync(join(dir, AWS_PROVIDER.source, "6.9.0", terraformPlatform()), { recursive: true });
+  mkdirSync(join(dir, AWS_PROVIDER.source, "6.25.0", "plan9_mips"), { recursive: true });
+  writeFileSync(join(dir, AWS_PROVIDER.source, `terraform-provider-aws_6.12.0_${terraformPlatform()}.zip`), "");
+  expect(mirroredAwsVersions(dir)).toEqual(["5.100.0", "6.9.0", "6.12.0"]);
+  expect(mirroredAwsVersions(join(scratch, "nowhere"))).toEqual([]);
+});
+
 test("a mirror's providers are listed as host/namespace/type, whatever they are", () => {
   const dir = mirrorWith("several", "unpacked");
   mkdirSync(join(dir, "registry.terraform.io", "hashicorp", "archive", "2.7.1", terraformPlatform()), { recursive: true });
@@ -73,9 +87,8 @@ describe("choosing", () => {
   test("a mirror asked for without the AWS provider is refused, naming the layout and both ways out", () => {
     const empty = mirrorWith("own-empty", "empty");
     const attempt = () => chooseProviderInstallation({ [MIRROR_ENV]: empty }, []);
-    expect(attempt).toThrow(
-      new RegExp(`${MIRROR_ENV}=.*own-empty does not hold registry.terraform.io/hashicorp/aws 5.100.0 for ${terraformPlatform()}`),
-    );
+    expect(attempt).toThrow(new RegExp(`${MIRROR_ENV}=.*own-empty does not hold registry.terraform.io/hashicorp/aws for ${terraformPlatform()}`));
+    expect(attempt).toThrow(/with the versions the stacks admit \(6\.x: >= 6\.12\.0, < 7\.0\.0; 5\.100: 5\.100\.0\)/);
     expect(attempt).toThrow(/terraform providers mirror -platform=/);
     expect(attempt).toThrow(new RegExp(`or unset ${MIRROR_ENV} to install providers from the Terraform Registry`));
   });
@@ -156,4 +169,12 @@ test("the hint for a provider terraform could not install says both ways to give
     "could not install registry.terraform.io/hashicorp/archive",
   );
   expect(providerHint("Error: Invalid value for variable")).toBe("");
+});
+
+test("the hint for an aws version the stack does not admit names the constraint and the provider lines", () => {
+  const hint = providerHint(
+    "Error: Failed to query available provider packages\n\nCould not retrieve the list of available versions for provider\nhashicorp/aws: no available releases match the given constraints >= 6.12.0, <\n7.0.0\n",
+  );
+  expect(hint).toContain("terraform found hashicorp/aws, but no version the stack admits (>= 6.12.0, < 7.0.0)");
+  expect(hint).toContain("src/infrastructure/provider-lines.ts: 6.x: >= 6.12.0, < 7.0.0; 5.100: 5.100.0");
 });

@@ -10,6 +10,8 @@ export interface FifoQueueProps {
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before SQS moves a message to the DLQ (`var.webhook.max_receive_count`). @default 1 */
   readonly maxReceiveCount?: number;
+  /** The largest message, body and attributes, both queues take. @default 262144 (256 KiB, what every provider accepts) */
+  readonly maxMessageSizeBytes?: number;
   /** How long the DLQ keeps a message (`var.webhook.dlq_retention_second`). @default 345600 (4 days) */
   readonly deadLetterRetentionSeconds?: number;
   /**
@@ -28,10 +30,13 @@ export class FifoQueue extends Construct {
   constructor(scope: Construct, id: string, props: FifoQueueProps) {
     super(scope, id);
     const lifecycle = { preventDestroy: props.preventDestroy ?? true };
+    // The same on both: whatever the queue holds can move to the DLQ.
+    const maxMessageSize = props.maxMessageSizeBytes ?? 262_144;
     this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
       name: `${props.queueName}-dlq.fifo`,
       lifecycle,
       fifoQueue: true,
+      maxMessageSize,
       messageRetentionSeconds: props.deadLetterRetentionSeconds ?? 345_600,
       sqsManagedSseEnabled: true,
     });
@@ -41,6 +46,7 @@ export class FifoQueue extends Construct {
       lifecycle,
       fifoQueue: true,
       contentBasedDeduplication: true,
+      maxMessageSize,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 60,
       redrivePolicy: Fn.jsonencode({
         deadLetterTargetArn: this.deadLetterQueue.arn,

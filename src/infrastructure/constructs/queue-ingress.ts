@@ -1,6 +1,7 @@
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { headerAttribute, MAPPED_VALUE_PREFIX, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
 
@@ -26,12 +27,18 @@ export interface QueueIngressProps {
   readonly signatureHeaders?: readonly string[];
 }
 
+/** A mapping as API Gateway's template form: `${request.body.x}` from `$request.body.x`. */
+export function apiGatewayTemplate(mapping: string): string {
+  return `\${${mapping.replace(/^\$/, "")}}`;
+}
+
 /**
- * A mapping expression inside a `${}` template, as a Terraform JSON string: API Gateway reads
- * `${request.body.x}`, and Terraform would read an unescaped `${` as its own interpolation.
+ * The template form in a plain Terraform string: API Gateway reads `${request.body.x}`, and
+ * Terraform would read an unescaped `${` as its own interpolation, so it is written `$${`.
+ * (Inside a Terraform function call, as in messageAttributesParameter, cdktf escapes it itself.)
  */
 export function templateOf(mapping: string): string {
-  return `$\${${mapping.replace(/^\$/, "")}}`;
+  return `$${apiGatewayTemplate(mapping)}`;
 }
 
 /**
@@ -51,19 +58,23 @@ export function deduplicationParameter(sourceName: string, deduplicationId: stri
 /**
  * MessageAttributes: the source, the webhook ID, the receive time, and each signature header,
  * mapped values prefixed so that a header the request lacks is queued as "v=" (and quarantined
- * by the forwarder) instead of failing SQS's non-empty rule.
+ * by the forwarder) instead of failing SQS's non-empty rule. The document API Gateway holds,
+ * its templates in the values; the integration carries Terraform's `jsonencode` of it.
  */
-export function messageAttributesParameter(sourceName: string, deduplicationId: string, signatureHeaders: readonly string[]): string {
-  const text = (value: string) => ({ DataType: "String", StringValue: value });
-  const webhookId = deduplicationId === "$context.requestId" ? templateOf("$context.requestId") : templateOf(deduplicationId);
-  return JSON.stringify({
+export function messageAttributes(
+  sourceName: string,
+  deduplicationId: string,
+  signatureHeaders: readonly string[],
+): Record<string, { DataType: "String" | "Number"; StringValue: string }> {
+  const text = (value: string) => ({ DataType: "String" as const, StringValue: value });
+  return {
     [MESSAGE_ATTRIBUTES.source]: text(sourceName),
-    [MESSAGE_ATTRIBUTES.webhookId]: text(`${MAPPED_VALUE_PREFIX}${webhookId}`),
-    [MESSAGE_ATTRIBUTES.receivedAt]: { DataType: "Number", StringValue: templateOf("$context.requestTimeEpoch") },
+    [MESSAGE_ATTRIBUTES.webhookId]: text(`${MAPPED_VALUE_PREFIX}${apiGatewayTemplate(deduplicationId)}`),
+    [MESSAGE_ATTRIBUTES.receivedAt]: { DataType: "Number", StringValue: apiGatewayTemplate("$context.requestTimeEpoch") },
     ...Object.fromEntries(
-      signatureHeaders.map((header) => [headerAttribute(header), text(`${MAPPED_VALUE_PREFIX}${templateOf(`$request.header.${header}`)}`)]),
+      signatureHeaders.map((header) => [headerAttribute(header), text(`${MAPPED_VALUE_PREFIX}${apiGatewayTemplate(`$request.header.${header}`)}`)]),
     ),
-  });
+  };
 }
 
 /**
@@ -90,7 +101,8 @@ export class QueueIngress extends Construct {
         MessageGroupId: messageGroupParameter(props.sourceName, messageGroup),
         MessageBody: "$request.body",
         MessageDeduplicationId: deduplicationParameter(props.sourceName, deduplicationId),
-        MessageAttributes: messageAttributesParameter(props.sourceName, deduplicationId, props.signatureHeaders ?? []),
+        // A function call rather than a JSON string written here: cdktf's HCL renderer cannot quote the latter.
+        MessageAttributes: Fn.jsonencode(messageAttributes(props.sourceName, deduplicationId, props.signatureHeaders ?? [])),
       },
     });
 

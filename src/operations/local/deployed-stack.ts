@@ -6,49 +6,26 @@
 import { GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { DeployedValues } from "../shared/stack-files";
 import { FunctionConfiguration } from "./lambda-sandbox";
+import { evaluateTemplate } from "./terraform-expressions";
 
 /**
- * `${type.name.attribute}` or `${data.type.name.attribute}`, the only expressions resolved
- * here; a resource type always has its provider's prefix (`aws_`), unlike `var.` or `local.`.
- */
-const REFERENCE = /^(data\.)?([a-z0-9]+_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)$/;
-
-/**
- * Replaces each `${...}` of a Terraform JSON string with the deployed attribute it names;
- * `$${` stays a literal `${`. Anything but a plain attribute reference (functions,
- * variables, indexes) is refused with the expression in the message.
+ * A Terraform JSON string with each `${...}` evaluated against the deployed state: attribute
+ * references as their deployed values, `jsonencode(...)` as Terraform computes it; `$${` stays a
+ * literal `${`. Anything else (variables, other functions, indexes) is refused with the expression.
  */
 export function resolveReferences(value: string, deployed: DeployedValues): string {
-  let result = "";
-  let rest = value;
-  for (;;) {
-    const start = rest.indexOf("${");
-    if (start < 0) return result + rest;
-    if (start > 0 && rest[start - 1] === "$") {
-      result += rest.slice(0, start - 1) + "${";
-      rest = rest.slice(start + 2);
-      continue;
+  return evaluateTemplate(value, (expression) => {
+    const [data, ...rest] = expression.split(".");
+    const [type, name, attribute] = data === "data" ? rest : [data, ...rest];
+    const address = `${data === "data" ? "data." : ""}${type}.${name}`;
+    const values = deployed.get(address);
+    if (!values) throw new Error(`\${${expression}}: ${address} is not in the deployed state`);
+    const attributeValue = values[attribute];
+    if (typeof attributeValue !== "string" && typeof attributeValue !== "number" && typeof attributeValue !== "boolean") {
+      throw new Error(`\${${expression}}: ${address} has no scalar attribute ${attribute}`);
     }
-    const end = rest.indexOf("}", start);
-    if (end < 0) throw new Error(`unterminated \${ in ${JSON.stringify(value)}`);
-    const expression = rest.slice(start + 2, end).trim();
-    result += rest.slice(0, start) + attributeOf(expression, deployed, value);
-    rest = rest.slice(end + 1);
-  }
-}
-
-function attributeOf(expression: string, deployed: DeployedValues, whole: string): string {
-  const match = REFERENCE.exec(expression);
-  if (!match) throw new Error(`cannot resolve \${${expression}} in ${JSON.stringify(whole)}: only resource attribute references are supported`);
-  const [, data, type, name, attribute] = match;
-  const address = `${data ?? ""}${type}.${name}`;
-  const values = deployed.get(address);
-  if (!values) throw new Error(`\${${expression}}: ${address} is not in the deployed state`);
-  const attributeValue = values[attribute];
-  if (typeof attributeValue !== "string" && typeof attributeValue !== "number" && typeof attributeValue !== "boolean") {
-    throw new Error(`\${${expression}}: ${address} has no scalar attribute ${attribute}`);
-  }
-  return String(attributeValue);
+    return attributeValue;
+  });
 }
 
 /** `aws_apigatewayv2_integration.webhook_event_producer` from `integrations/${aws_apigatewayv2_integration.webhook_event_producer.id}`. */

@@ -15,7 +15,7 @@ import { CDKTF_OUT_DIR } from "../../project";
 import { collect, parseCommandLine, ToolError, UsageError } from "../shared/command-line";
 import { EXIT_BLOCKED, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
 import { abortOnInterrupt, CommandError, STOPPED_ABORTED } from "../shared/run";
-import { emulatorEndpointOf, readSynthesizedStack } from "../shared/stack-files";
+import { emulatorEndpointOf, MixedStackFilesError, readSynthesizedStack, stackFileOf } from "../shared/stack-files";
 import { providerHint } from "../terraform/provider-installation";
 import { cdktf, terraform, terraformJson, terraformVersion } from "../terraform/terraform";
 import { PlanReview, TerraformPlanJson, formatReview, reviewPlan } from "./review";
@@ -50,20 +50,20 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
   const outputDir = resolve(options.outputDir ?? CDKTF_OUT_DIR);
   const env = options.env ?? {};
   const signal = options.signal;
-  const version = terraformVersion();
-  if (!version) throw new ToolError("terraform is not on the PATH: install Terraform >= 1.10 (the project is tested with 1.11.4).");
-
   if (!options.skipSynth) {
     log(`synth: cdktf synth --output ${outputDir}`);
     await step("cdktf synth", () => cdktf(["synth", "--output", outputDir], { env, signal }));
   }
   const stackDir = join(outputDir, "stacks", options.stack);
-  if (!existsSync(join(stackDir, "cdk.tf.json"))) {
+  const stackFile = stackFileIn(stackDir);
+  if (!stackFile) {
     const stacksDir = join(outputDir, "stacks");
     const known = existsSync(stacksDir) ? readdirSync(stacksDir).join(", ") : "none";
     throw new ToolError(`No stack "${options.stack}" in ${outputDir} (stacks: ${known}).`);
   }
-  await checkEmulatorReachable(stackDir);
+  if (stackFile.endsWith(".json")) await checkEmulatorReachable(stackDir);
+  const version = terraformVersion();
+  if (!version) throw new ToolError("terraform is not on the PATH: install Terraform >= 1.10 (the project is tested with 1.11.4).");
 
   log(`terraform ${version}: init in ${relative(process.cwd(), stackDir) || "."}`);
   await step("terraform init", () => terraform(["init", "-input=false", "-no-color"], { cwd: stackDir, env, signal }));
@@ -119,6 +119,16 @@ function hint(output: string): string {
     return `${provider}\nOr set packaging: "zip" for the environment in src/infrastructure/environments.ts: no archive provider is needed then.`;
   }
   return provider;
+}
+
+/** The stack's Terraform file; a folder with both formats is refused in one line. */
+function stackFileIn(stackDir: string): string | undefined {
+  try {
+    return stackFileOf(stackDir);
+  } catch (error) {
+    if (error instanceof MixedStackFilesError) throw new ToolError(`${error.message}.`);
+    throw error;
+  }
 }
 
 /** The emulator stack's provider points at a local endpoint; say so plainly when nothing answers there. */

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { STACK_FILES } from "../../infrastructure/synthesis";
 import { CDKTF_OUT_DIR } from "../../project";
 import { terraformJson } from "../terraform/terraform";
 
@@ -48,9 +49,33 @@ export function stackDirectory(stack: string, stacksDir?: string, env: NodeJS.Pr
   return resolve(stacksDir ?? env[STACKS_DIR_ENV] ?? join(CDKTF_OUT_DIR, "stacks"), stack);
 }
 
+/** A stack folder holding both formats: Terraform would read both and declare everything twice. */
+export class MixedStackFilesError extends Error {
+  override readonly name = "MixedStackFilesError";
+  constructor(readonly directory: string) {
+    super(
+      `${directory} holds both cdk.tf.json and cdk.tf (one left by another cdktf synth, with or without --hcl): Terraform would read both and declare every resource twice; synthesize again (npm run synth, or npm run synth -- --hcl), which keeps one`,
+    );
+  }
+}
+
+/** The stack's one Terraform file: `cdk.tf.json`, or `cdk.tf` from `cdktf synth --hcl`; undefined when there is none. */
+export function stackFileOf(directory: string): string | undefined {
+  const present = STACK_FILES.filter((file) => existsSync(join(directory, file)));
+  if (present.length > 1) throw new MixedStackFilesError(directory);
+  return present[0] === undefined ? undefined : join(directory, present[0]);
+}
+
 export function readSynthesizedStack(directory: string): SynthesizedStack {
   const file = join(directory, "cdk.tf.json");
-  if (!existsSync(file)) throw new Error(`${file} does not exist: synthesize the stack first (npm run synth)`);
+  if (!existsSync(file)) {
+    const hclOnly = existsSync(join(directory, "cdk.tf"));
+    throw new Error(
+      hclOnly
+        ? `${file} does not exist, only its HCL form cdk.tf (cdktf synth --hcl), which the tools do not read: run npm run synth`
+        : `${file} does not exist: synthesize the stack first (npm run synth)`,
+    );
+  }
   return JSON.parse(readFileSync(file, "utf8")) as SynthesizedStack;
 }
 

@@ -15,12 +15,13 @@
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { AWS_PROVIDER_LINES } from "../../infrastructure/provider-lines";
 import { writeFileAtomically } from "../../files";
 import { BUILD_DIR } from "../../project";
 import { run } from "../shared/run";
 
-/** Provider the synthesized stacks pin. */
-export const AWS_PROVIDER = { source: "registry.terraform.io/hashicorp/aws", version: "5.100.0" } as const;
+/** The provider every stack needs; which versions each admits, its provider line says (src/infrastructure/provider-lines.ts). */
+export const AWS_PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws";
 
 /** Set this to ask for a filesystem mirror (a `terraform providers mirror` folder or an unpacked plugin dir), or to `registry`. */
 export const MIRROR_ENV = "WEBHOOK_QUEUE_PROVIDER_MIRROR";
@@ -71,13 +72,21 @@ export function mirroredProviders(dir: string, platform: string = terraformPlatf
   return found.sort();
 }
 
-/** Whether `dir` holds the AWS provider build the stacks pin, for `platform`. */
+/** The versions of hashicorp/aws `dir` holds a build of for `platform`, in either layout, oldest first. */
+export function mirroredAwsVersions(dir: string, platform: string = terraformPlatform()): string[] {
+  const providerDir = join(dir, AWS_PROVIDER_SOURCE);
+  if (!existsSync(providerDir)) return [];
+  const versions = readdirSync(providerDir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.isDirectory()) return existsSync(join(providerDir, entry.name, platform)) ? [entry.name] : [];
+    const packed = new RegExp(`^terraform-provider-aws_(.+)_${platform}\\.zip$`).exec(entry.name);
+    return packed ? [packed[1]] : [];
+  });
+  return [...new Set(versions)].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+/** Whether `dir` holds a build of hashicorp/aws for `platform` (whether a stack admits its version, `terraform init` says). */
 export function holdsAwsProvider(dir: string, platform: string = terraformPlatform()): boolean {
-  const providerDir = join(dir, AWS_PROVIDER.source);
-  return (
-    existsSync(join(providerDir, AWS_PROVIDER.version, platform)) ||
-    existsSync(join(providerDir, `terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip`))
-  );
+  return mirroredAwsVersions(dir, platform).length > 0;
 }
 
 /** Chooses as the module's comment says; a mirror asked for that lacks the AWS provider is an error saying both ways out. */
@@ -92,8 +101,9 @@ export function chooseProviderInstallation(
     const path = resolve(asked);
     if (!holdsAwsProvider(path, platform)) {
       throw new Error(
-        `${MIRROR_ENV}=${asked} does not hold ${AWS_PROVIDER.source} ${AWS_PROVIDER.version} for ${platform}: expected ` +
-          `${AWS_PROVIDER.source}/${AWS_PROVIDER.version}/${platform}/ (unpacked) or ${AWS_PROVIDER.source}/terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip (packed) under it. ` +
+        `${MIRROR_ENV}=${asked} does not hold ${AWS_PROVIDER_SOURCE} for ${platform}: expected ` +
+          `${AWS_PROVIDER_SOURCE}/<version>/${platform}/ (unpacked) or ${AWS_PROVIDER_SOURCE}/terraform-provider-aws_<version>_${platform}.zip (packed) under it, ` +
+          `with the versions the stacks admit (${stackLines()}). ` +
           `Either fill it (\`terraform providers mirror -platform=${platform} ${asked}\` on a machine with registry access), ` +
           `or unset ${MIRROR_ENV} to install providers from the Terraform Registry.`,
       );
@@ -153,8 +163,23 @@ export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   };
 }
 
+/** Each provider line's constraint, for messages: `6.x: >= 6.12.0, < 7.0.0; 5.100: 5.100.0`. */
+function stackLines(): string {
+  return Object.entries(AWS_PROVIDER_LINES)
+    .map(([name, line]) => `${name}: ${line.constraint}`)
+    .join("; ");
+}
+
 /** When terraform could not install a provider: both ways to give it one. */
 export function providerHint(output: string): string {
+  const unmatched = /provider ([\w./-]+): no available releases match the given constraints ([^\n]+)/.exec(output.replace(/\s+/g, " "));
+  if (unmatched) {
+    return (
+      `\n\nhint: terraform found ${unmatched[1]}, but no version the stack admits (${unmatched[2].trim()}); ` +
+      `the stack's awsProvider line decides it (src/infrastructure/provider-lines.ts: ${stackLines()}). ` +
+      `Give this machine access to registry.terraform.io, or put an admitted version in the mirror (${MIRROR_ENV}). docs/terraform.md, "Versions".`
+    );
+  }
   const missing = /provider ([\w.-]+\/[\w-]+\/[\w-]+)|Failed to query available provider packages|Failed to install provider/.exec(output);
   if (!missing) return "";
   const which = missing[1] ?? "a provider";

@@ -73,12 +73,12 @@ describe("routes from the synthesized emulator stack", () => {
           MessageBody: "$request.body",
           // Every delivery is queued, even with a body identical to another's.
           MessageDeduplicationId: "$context.requestId",
-          // The source, the webhook ID and the receive time travel as attributes (the `$${` escapes resolved).
-          MessageAttributes: JSON.stringify({
-            "webhook-source": { DataType: "String", StringValue: "default" },
-            "webhook-id": { DataType: "String", StringValue: "v=${context.requestId}" },
-            "webhook-received-at": { DataType: "Number", StringValue: "${context.requestTimeEpoch}" },
-          }),
+          // The source, the webhook ID and the receive time travel as attributes: Terraform's jsonencode
+          // evaluated (keys sorted), the `$${` escapes resolved to API Gateway's templates.
+          MessageAttributes:
+            '{"webhook-id":{"DataType":"String","StringValue":"v=${context.requestId}"},' +
+            '"webhook-received-at":{"DataType":"Number","StringValue":"${context.requestTimeEpoch}"},' +
+            '"webhook-source":{"DataType":"String","StringValue":"default"}}',
         },
       },
     ]);
@@ -90,6 +90,9 @@ describe("routes from the synthesized emulator stack", () => {
     );
     expect(resolveReferences("$${literal}", deployed)).toBe("${literal}");
     expect(() => resolveReferences("${var.webhook.max_concurrency}", deployed)).toThrow(/only resource attribute references/);
+    expect(resolveReferences('${jsonencode({"url" = aws_sqs_queue.webhook_queue.url})}', deployed)).toBe(
+      '{"url":"http://127.0.0.1:5000/123456789012/mz-dev-webhook-queue.fifo"}',
+    );
     expect(() => resolveReferences("${aws_sqs_queue.webhook_dlq.url}", deployed)).toThrow(/aws_sqs_queue.webhook_dlq is not in the deployed state/);
   });
 });
