@@ -65,8 +65,9 @@ async function main(): Promise<void> {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       NODE_EXTRA_CA_CERTS: certificate.certFile,
-      [FORWARDER_ENV.sources]: JSON.stringify({ default: { targets: { application: { url: target.url } } } }),
-      [FORWARDER_ENV.defaultSource]: "default",
+      [FORWARDER_ENV.sources]: JSON.stringify({
+        default: { group: { static: "mz-dev-sqs-webhook" }, targets: { application: { url: target.url } } },
+      }),
       FORWARD_TIMEOUT_MS: "5000",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_SERVICE_NAME: "webhook-forwarder",

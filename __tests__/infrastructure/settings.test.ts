@@ -41,6 +41,7 @@ describe("resolveSettings: the article's environment", () => {
       preventQueueDestroy: true,
       packaging: "archive_file",
       forwarder: { batchSize: 1, forwardTimeoutMs: 55000, externallyServedPaths: [], memorySizeMb: 128 },
+      quarantine: { retentionSeconds: 1_209_600 },
       application: { enabled: true, routeKey: "POST /application-hook", timeoutSeconds: 3, logLevel: "INFO" },
       monitoring: { enabled: true, oldestMessageAgeSeconds: 900, deadLetterExpiryWarningSeconds: 86_400, alarmEmails: [], extraAlarmActions: [] },
       emulator: undefined,
@@ -329,7 +330,7 @@ describe("resolveSettings: every problem named with the setting, its value and w
     [
       "a source that is no object",
       { sources: { default: {}, github: "POST /gh" as never } },
-      `sources["github"] = "POST /gh": { targets, signature? }`,
+      `sources["github"] = "POST /gh": { group, targets, signature? }`,
     ],
     [
       "a route key without a method",
@@ -442,6 +443,44 @@ describe("resolveSettings: every problem named with the setting, its value and w
       { sources: { default: { signature: { scheme: "stripe", secretParameters: ["/s"], toleranceSeconds: 86_401 } } } },
       `sources["default"]["signature"]["toleranceSeconds"] = 86401: 1..86400 seconds`,
     ],
+    [
+      "a tolerance on github, whose signatures carry no timestamp",
+      { sources: { default: { signature: { scheme: "github", secretParameters: ["/s"], toleranceSeconds: 300 } as never } } },
+      `sources["default"]["signature"]["toleranceSeconds"] = 300: nothing: github signatures carry no timestamp (only stripe and standard-webhooks do)`,
+    ],
+    [
+      "two sources writing one static group (the forwarder knows a source by its group)",
+      { sources: { default: {}, shop: { messageGroup: "mz-dev-sqs-webhook" } } },
+      `sources["shop"].messageGroup = "mz-dev-sqs-webhook": a group of its own (source default writes it too)`,
+    ],
+    [
+      "a static group in another source's mapped groups",
+      { sources: { default: {}, github: { messageGroup: "$request.body.repository.id" }, legacy: { messageGroup: "github:42" } } },
+      `sources["legacy"].messageGroup = "github:42": a group not starting with "github:", which source github writes before its mapped values`,
+    ],
+    [
+      "a target URL with a user and password",
+      { sources: { default: { targets: { app: "https://user:pass@app.example.com/hook" } } } },
+      `sources["default"].targets["app"].url = "https://<credentials>@app.example.com/hook": a URL without credentials (user:password@): they would sit in the Lambda environment and the Terraform state`,
+    ],
+    [
+      "a target URL with a token in its query",
+      { sources: { default: { targets: { app: "https://app.example.com/hook?tenant=1&access_token=abc" } } } },
+      `sources["default"].targets["app"].url = "https://app.example.com/hook?tenant=1&access_token=abc": a URL without credentials (?access_token=)`,
+    ],
+    [
+      "a target that is an API Gateway URL of an ingress route (a loop)",
+      { sources: { default: { targets: { app: "https://abc123xyz.execute-api.ap-northeast-1.amazonaws.com/sqs-hook" } } } },
+      `sources["default"].targets["app"].url = "https://abc123xyz.execute-api.ap-northeast-1.amazonaws.com/sqs-hook": not an API Gateway URL of an ingress route (/sqs-hook is source default's)`,
+    ],
+    ["a reserved concurrency of 1", { forwarder: { reservedConcurrency: 1 } }, `forwarder.reservedConcurrency = 1: a whole number from 2`],
+    ["a reserved concurrency that is no number", { forwarder: { reservedConcurrency: "all" as never } }, `forwarder.reservedConcurrency = "all"`],
+    [
+      "a quarantine kept over 14 days",
+      { quarantine: { retentionSeconds: 1_209_601 } },
+      `quarantine.retentionSeconds = 1209601: a whole number of seconds from 60`,
+    ],
+    ["a quarantine kept under a minute", { quarantine: { retentionSeconds: 59 } }, `quarantine.retentionSeconds = 59`],
     [
       "a tolerance of 0",
       { sources: { default: { signature: { scheme: "standard-webhooks", secretParameters: ["/s"], toleranceSeconds: 0 } } } },
@@ -691,6 +730,63 @@ describe("resolveSettings: every problem named with the setting, its value and w
     expect(() => resolveSettings({ ...mzDev, prefix: "a b", region: "x", forwarder: { batchSize: 20 } })).toThrow(
       /^Invalid settings for stack "mz-dev":\n {2}- prefix = "a b": .*\n {2}- region = "x": .*\n {2}- forwarder\.batchSize = 20: .*$/,
     );
+  });
+});
+
+describe("resolveSettings: who may reach the targets", () => {
+  const github = { signature: { scheme: "github" as const, secretParameters: ["/webhooks/github"] } };
+
+  test("a signed source whose target gets neither the stack's signature nor IAM authorization is a warning: anyone may post forgeries there", () => {
+    const resolved = resolveSettings({
+      ...mzDev,
+      visibilityTimeoutSeconds: 360,
+      sources: { default: {}, github: { ...github, targets: { app: "https://app.example.com/hook" } } },
+    });
+    expect(resolved.warnings).toEqual([
+      'sources["github"].targets["app"] receives source github\'s verified webhooks with neither the stack\'s signature (signingSecretParameter) nor IAM authorization: anyone who finds https://app.example.com/hook can post forged ones to it directly',
+    ]);
+  });
+
+  test("no warning for a target the stack signs for, for the application's route (IAM), or for an unsigned source", () => {
+    const targets = { signed: { url: "https://app.example.com/hook", signingSecretParameter: "/webhooks/app" }, application: "/application-hook" };
+    expect(
+      resolveSettings({
+        ...mzDev,
+        visibilityTimeoutSeconds: 360,
+        sources: { default: { targets: { app: "https://app.example.com/hook" } }, github: { ...github, targets } },
+      }).warnings,
+    ).toEqual([]);
+  });
+
+  test("a path of the API the application's stack serves is not IAM-protected by this stack: warned", () => {
+    const resolved = resolveSettings({
+      ...mzDev,
+      visibilityTimeoutSeconds: 360,
+      application: { enabled: false },
+      forwarder: { externallyServedPaths: ["/application-hook"] },
+      sources: { default: { targets: { application: "/application-hook" } }, github: { ...github, targets: { application: "/application-hook" } } },
+    });
+    expect(resolved.warnings).toEqual([expect.stringContaining('sources["github"].targets["application"] receives')]);
+  });
+
+  test("URLs whose query names are harmless, and http(s) URLs of other API Gateway routes, pass", () => {
+    expect(() =>
+      resolveSettings({
+        ...mzDev,
+        sources: {
+          default: {
+            targets: { a: "https://app.example.com/hook?tenant=1&format=json", b: "https://abc.execute-api.ap-northeast-1.amazonaws.com/orders" },
+          },
+        },
+      }),
+    ).not.toThrow();
+  });
+
+  test("reserved concurrency and the quarantine's retention are kept", () => {
+    const resolved = resolveSettings({ ...mzDev, forwarder: { reservedConcurrency: 20 }, quarantine: { retentionSeconds: 86_400 } });
+    expect(resolved.forwarder.reservedConcurrency).toBe(20);
+    expect(resolved.quarantine).toEqual({ retentionSeconds: 86_400 });
+    expect(resolveSettings(mzDev).forwarder).not.toHaveProperty("reservedConcurrency");
   });
 });
 

@@ -32,12 +32,30 @@ const ARTICLE_FIXTURE = join(PROJECT_ROOT, "__tests__", "fixtures", "article");
 const INTENDED_UPDATES: Record<string, readonly string[]> = {
   // The article's Python handler becomes the Node.js forwarder: code, handler, runtime and
   // its routing environment; last_modified is computed and follows any code change.
-  "aws_lambda_function.webhook_event_producer": ["environment", "filename", "handler", "last_modified", "runtime", "source_code_hash"],
+  "aws_lambda_function.webhook_event_producer": [
+    "environment",
+    "filename",
+    "handler",
+    "last_modified",
+    // Concurrency of its own, the mapping's maximum: a flood elsewhere in the account cannot starve it.
+    "reserved_concurrent_executions",
+    "runtime",
+    "source_code_hash",
+  ],
   // Every delivery is queued (the request ID as deduplication ID, no merge of identical bodies),
   // with the source, webhook ID and receive time as message attributes.
   "aws_apigatewayv2_integration.webhook_event_producer": ["request_parameters"],
-  // The forwarder's role gains the quarantine policy (send to the DLQ), held exclusively as before.
+  // The forwarder's role gains the quarantine policy (send to the quarantine queue) and the invoke
+  // policy (the application's route, IAM-authorized), held exclusively as before.
   "aws_iam_role_policies_exclusive.webhook_event_producer_execution_role_policies": ["policy_names"],
+  // Each role's trust: the service, for this account and the resource it acts for (confused deputy).
+  "aws_iam_role.webhook_event_producer_role": ["assume_role_policy"],
+  "aws_iam_role.webhook_event_producer_execution_role": ["assume_role_policy"],
+  "aws_iam_role.webhook_application_role": ["assume_role_policy"],
+  // The application's route lets in only the forwarder's role (IAM authorization), in place.
+  "aws_apigatewayv2_route.webhook_application": ["authorization_type"],
+  // Its log group no longer keeps every request forever.
+  "aws_cloudwatch_log_group.webhook_application": ["retention_in_days"],
   // Partial batch responses: a failed record no longer sends the whole batch back.
   "aws_lambda_event_source_mapping.webhook_event_producer_mapping": ["function_response_types"],
   // The dummy application: the Python handler becomes the bundled Node.js one (with its log level).
@@ -192,12 +210,17 @@ describeWithTerraform("the synthesized stack planned against the article's appli
     );
   });
 
-  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine policy), and nothing else", () => {
+  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine queue and policy, invoke policy), and nothing else", () => {
     const added = stackAddresses.filter((address) => !articleAddresses.map(inStack).includes(address));
-    expect(byAction("create").map((change) => change.address)).toEqual(added);
+    expect(
+      byAction("create")
+        .map((change) => change.address)
+        .sort(),
+    ).toEqual(added);
     expect(new Set(added.map((address) => address.split(".")[0]))).toEqual(
-      new Set(["aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_sqs_queue_redrive_allow_policy", "aws_iam_role_policy"]),
+      new Set(["aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_sqs_queue_redrive_allow_policy", "aws_iam_role_policy", "aws_sqs_queue"]),
     );
+    expect(added.filter((address) => address.startsWith("aws_sqs_queue."))).toEqual(["aws_sqs_queue.webhook_quarantine"]);
   });
 
   test("its in-place updates are the intended ones (code, runtime, handlers, environments, least-privilege policies), and no tag changes", () => {

@@ -9,6 +9,7 @@ import {
   APPLICATION_DATA_ADDRESSES,
   APPLICATION_MODULE_ADDRESSES,
   ARTICLE_ADDRESSES,
+  INVOKE_ADDRESSES,
   QUARANTINE_ADDRESSES,
   SECRETS_ADDRESSES,
 } from "../support/fixed-addresses";
@@ -25,6 +26,7 @@ describe("fixed Terraform addresses", () => {
     ...APPLICATION_DATA_ADDRESSES,
     ...ADDED_ADDRESSES,
     ...QUARANTINE_ADDRESSES,
+    ...INVOKE_ADDRESSES,
   ];
 
   test("the article's stack has exactly the article's addresses, the application's, and the monitoring ones", () => {
@@ -49,7 +51,9 @@ describe("fixed Terraform addresses", () => {
   test("with the dummy application off, its addresses and moves are gone and the rest stays", () => {
     const { json } = synth({ application: { enabled: false }, forwarder: { externallyServedPaths: ["/application-hook"] } });
     expect(addresses(json)).toEqual(
-      everything.filter((a) => !APPLICATION_MODULE_ADDRESSES.includes(a) && !APPLICATION_DATA_ADDRESSES.includes(a)).sort(),
+      everything
+        .filter((a) => !APPLICATION_MODULE_ADDRESSES.includes(a) && !APPLICATION_DATA_ADDRESSES.includes(a) && !INVOKE_ADDRESSES.includes(a))
+        .sort(),
     );
     expect(json.moved).toBeUndefined();
   });
@@ -87,6 +91,8 @@ describe("fixed Terraform addresses", () => {
       "apigateway_id",
       "dlq_arn",
       "dlq_url",
+      "quarantine_arn",
+      "quarantine_url",
       "queue_arn",
       "queue_url",
       "webhook_sources",

@@ -20,8 +20,7 @@ export function loadBundledHandler<H = ForwarderHandler>(name: LambdaName = "for
 
 const ENV_KEYS = [
   "SOURCES",
-  "DEFAULT_SOURCE",
-  "DEAD_LETTER_QUEUE_URL",
+  "QUARANTINE_QUEUE_URL",
   "FORWARD_TIMEOUT_MS",
   "POWERTOOLS_LOG_LEVEL",
   "POWERTOOLS_SERVICE_NAME",
@@ -30,6 +29,7 @@ const ENV_KEYS = [
   "AWS_REGION",
   "AWS_ACCESS_KEY_ID",
   "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
 ] as const;
 type ForwarderEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
 

@@ -5,12 +5,13 @@ import {
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
+  Message,
   ReceiveMessageCommand,
   SendMessageCommand,
   SetQueueAttributesCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { EMULATOR_CREDENTIALS, emulatorClientEnv } from "../../src/operations/emulator/moto-server";
+import { EMULATOR_CREDENTIALS, MotoServer, emulatorClientEnv, startMotoServer } from "../../src/operations/emulator/moto-server";
 
 export const BIN = resolve(__dirname, "..", "..", "bin", "webhook-queue.js");
 export const REGION = "us-east-1";
@@ -56,6 +57,28 @@ export function sqsClient(endpoint: string): SQSClient {
   return new SQSClient({ region: REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
 }
 
+export interface CliEmulator {
+  readonly moto: MotoServer;
+  readonly sqs: SQSClient;
+  /** Global options pointing the CLI at the emulator. */
+  readonly aws: readonly string[];
+}
+
+/** One moto_server for a test file: started before its tests, stopped after them; read the fields inside a test. */
+export function useMotoServer(): CliEmulator {
+  const emulator = {} as { moto: MotoServer; sqs: SQSClient; aws: string[] };
+  beforeAll(async () => {
+    emulator.moto = await startMotoServer();
+    emulator.sqs = sqsClient(emulator.moto.endpoint);
+    emulator.aws = ["--endpoint-url", emulator.moto.endpoint, "--region", REGION];
+  });
+  afterAll(async () => {
+    emulator.sqs?.destroy();
+    await emulator.moto?.stop();
+  });
+  return emulator;
+}
+
 export interface QueuePair {
   readonly queueUrl: string;
   readonly queueArn: string;
@@ -95,10 +118,51 @@ export async function createQueuePair(sqs: SQSClient, name: string, options: Que
   return pair;
 }
 
+/** A FIFO quarantine queue named like the stack's (`<name>-quarantine.fifo`): no redrive policy, nobody's DLQ. */
+export async function createQuarantineQueue(sqs: SQSClient, name: string): Promise<{ readonly url: string; readonly arn: string }> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-quarantine.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
+  );
+  return { url: QueueUrl!, arn: await queueArn(sqs, QueueUrl!) };
+}
+
 export interface SentMessage {
   readonly messageId: string;
   readonly groupId: string;
   readonly body: string;
+}
+
+export interface Quarantined {
+  readonly source: string;
+  readonly groupId: string;
+  readonly webhookId: string;
+  /** @default "signature mismatch" */
+  readonly reason?: string;
+  /** @default {"source","webhookId"} as JSON */
+  readonly body?: string;
+}
+
+/**
+ * A webhook the forwarder quarantined, as it sends one (to the quarantine queue, or, an older
+ * forwarder, to the DLQ): its source, webhook ID and signature header kept, with the reason.
+ */
+export async function putQuarantined(sqs: SQSClient, url: string, webhook: Quarantined): Promise<SentMessage> {
+  const body = webhook.body ?? JSON.stringify({ source: webhook.source, webhookId: webhook.webhookId });
+  const { MessageId } = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: url,
+      MessageBody: body,
+      MessageGroupId: webhook.groupId,
+      MessageDeduplicationId: `quarantine-${webhook.webhookId}`,
+      MessageAttributes: {
+        "webhook-source": { DataType: "String", StringValue: webhook.source },
+        "webhook-id": { DataType: "String", StringValue: `v=${webhook.webhookId}` },
+        "header.x-hub-signature-256": { DataType: "String", StringValue: "v=sha256=00" },
+        "quarantine-reason": { DataType: "String", StringValue: webhook.reason ?? "signature mismatch" },
+      },
+    }),
+  );
+  return { messageId: MessageId!, groupId: webhook.groupId, body };
 }
 
 /** Puts messages into `queueUrl`, groups interleaved (a1 b1 c1 a2 ...); returns them in send order. */
@@ -136,9 +200,8 @@ export interface ReceivedMessage {
   readonly messageAttributes: Record<string, unknown>;
 }
 
-/** Reads and deletes everything in a queue, in the order SQS hands it out. */
-export async function drain(sqs: SQSClient, url: string): Promise<ReceivedMessage[]> {
-  const received: ReceivedMessage[] = [];
+/** Receives until the queue gives nothing more (hiding each message 60 s), handing each message to `handle` in the order SQS gives them. */
+async function receiveUntilEmpty(sqs: SQSClient, url: string, handle: (message: Message) => Promise<unknown> | void): Promise<void> {
   for (;;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -149,19 +212,41 @@ export async function drain(sqs: SQSClient, url: string): Promise<ReceivedMessag
         MessageAttributeNames: ["All"],
       }),
     );
-    if (Messages.length === 0) return received;
-    for (const message of Messages) {
-      received.push({
-        messageId: message.MessageId!,
-        groupId: message.Attributes?.MessageGroupId ?? "",
-        body: message.Body ?? "",
-        deduplicationId: message.Attributes?.MessageDeduplicationId,
-        messageAttributes: message.MessageAttributes ?? {},
-      });
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle! }));
-    }
+    if (Messages.length === 0) return;
+    for (const message of Messages) await handle(message);
   }
 }
+
+/** Reads and deletes everything in a queue, in the order SQS hands it out. */
+export async function drain(sqs: SQSClient, url: string): Promise<ReceivedMessage[]> {
+  const received: ReceivedMessage[] = [];
+  await receiveUntilEmpty(sqs, url, (message) => {
+    received.push({
+      messageId: message.MessageId!,
+      groupId: message.Attributes?.MessageGroupId ?? "",
+      body: message.Body ?? "",
+      deduplicationId: message.Attributes?.MessageDeduplicationId,
+      messageAttributes: message.MessageAttributes ?? {},
+    });
+    return sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle! }));
+  });
+  return received;
+}
+
+/**
+ * Receives every message of a queue once (at most 10 per group) and returns each body's
+ * receive count: 1 everywhere means nothing had received them before. Leaves them held.
+ */
+export async function receiveCounts(sqs: SQSClient, url: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  await receiveUntilEmpty(sqs, url, (message) => {
+    counts[message.Body!] = Number(message.Attributes?.ApproximateReceiveCount);
+  });
+  return counts;
+}
+
+/** Each body received once, as receiveCounts reports a queue nothing had received from. */
+export const receivedOnce = (bodies: readonly { body: string }[]): Record<string, number> => Object.fromEntries(bodies.map(({ body }) => [body, 1]));
 
 /** Resolves with the child's stderr so far once it contains `pattern`. */
 export function stderrMatching(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {

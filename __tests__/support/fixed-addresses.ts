@@ -54,23 +54,33 @@ export const APPLICATION_DATA_ADDRESSES = [
   "data.aws_iam_policy_document.webhook_application_logging_policy",
 ];
 export const ADDED_ADDRESSES = [
+  "aws_cloudwatch_metric_alarm.webhook_dlq_arrivals",
   "aws_cloudwatch_metric_alarm.webhook_dlq_expiring",
   "aws_cloudwatch_metric_alarm.webhook_dlq_not_empty",
   "aws_cloudwatch_metric_alarm.webhook_event_producer_errors",
   "aws_cloudwatch_metric_alarm.webhook_event_producer_throttles",
   "aws_cloudwatch_metric_alarm.webhook_queue_oldest_message",
+  "aws_cloudwatch_metric_alarm.webhook_quarantine_arrivals",
   "aws_sns_topic.webhook_queue_alarms",
   "aws_sqs_queue_redrive_allow_policy.webhook_dlq",
 ];
-/** The forwarder quarantines a webhook that fails verification: it may send to the DLQ, nothing else. */
+/**
+ * The forwarder quarantines a webhook that fails verification in a queue of its own (and may send
+ * there, nothing else); the stack's account conditions the roles' trust.
+ */
 export const QUARANTINE_ADDRESSES = [
   "aws_iam_role_policy.webhook_event_producer_quarantine_policy",
+  "aws_sqs_queue.webhook_quarantine",
+  "data.aws_caller_identity.current",
   "data.aws_iam_policy_document.webhook_event_producer_quarantine_policy",
+];
+/** With the dummy application: the forwarder may invoke its route (IAM authorization), nothing else. */
+export const INVOKE_ADDRESSES = [
+  "aws_iam_role_policy.webhook_event_producer_invoke_policy",
+  "data.aws_iam_policy_document.webhook_event_producer_invoke_policy",
 ];
 /** Only when a source verifies signatures or a target signs: reading the secrets' SSM parameters. */
 export const SECRETS_ADDRESSES = [
   "aws_iam_role_policy.webhook_event_producer_secrets_policy",
-  "data.aws_caller_identity.current",
   "data.aws_iam_policy_document.webhook_event_producer_secrets_policy",
-  "data.aws_region.current",
 ];

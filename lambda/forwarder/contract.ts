@@ -10,12 +10,10 @@ import type { SignatureScheme } from "./signatures";
 export const FORWARDER_ENV = {
   /** The webhook queue's URL (the article's variable). */
   queueUrl: "QUEUE_URL",
-  /** Where a webhook that fails verification is quarantined (sent with a reason). */
-  deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
-  /** JSON: source name -> its targets and signature scheme (ForwarderSources). */
+  /** Where a webhook that fails verification, or whose attributes contradict SQS, is quarantined (sent with a reason). */
+  quarantineQueueUrl: "QUARANTINE_QUEUE_URL",
+  /** JSON: source name -> its message groups, targets and signature scheme (ForwarderSources). */
   sources: "SOURCES",
-  /** The source of a message without a source attribute: one queued before sources existed. */
-  defaultSource: "DEFAULT_SOURCE",
   /** Per-request timeout towards a target, in milliseconds. */
   forwardTimeoutMs: "FORWARD_TIMEOUT_MS",
   logLevel: "POWERTOOLS_LOG_LEVEL",
@@ -37,6 +35,13 @@ export const MESSAGE_ATTRIBUTES = {
   quarantineReason: "quarantine-reason",
 } as const;
 
+/**
+ * How a quarantine reason starts when the record's attributes contradicted what SQS says (a request
+ * header rewrote them): such a webhook is forged, and `webhook-queue quarantine release` never
+ * puts it back (a release would make its forged attributes trusted).
+ */
+export const FORGED_REASON_PREFIX = "forged: ";
+
 /** The attribute carrying a request header the source's signature scheme needs. */
 export function headerAttribute(header: string): string {
   return `header.${header.toLowerCase()}`;
@@ -56,17 +61,31 @@ export function mappedValue(value: string | undefined): string | undefined {
   return stripped === "" ? undefined : stripped;
 }
 
-/** One target of a source: where to POST, and the SSM parameter of the secret to sign requests with, if any. */
+/** One target of a source: where to POST, and how the request proves it comes from the forwarder. */
 export interface TargetConfig {
   readonly url: string;
   /** SecureString parameter name holding a Standard Webhooks secret (`whsec_...`). */
   readonly signingSecretParameter?: string;
+  /** Sign the request with the function's role (SigV4, `execute-api`): the target is a route with IAM authorization. */
+  readonly awsIam?: boolean;
+}
+
+/**
+ * The message groups a source's route writes, which no request value can reach: the static group,
+ * or the `<source>:` before a mapped value. The forwarder knows a record's source by its group.
+ */
+export type GroupRule = { readonly static: string } | { readonly prefix: string };
+
+/** Whether a record's MessageGroupId is one of the source's. */
+export function groupMatches(rule: GroupRule, groupId: string): boolean {
+  return "static" in rule ? groupId === rule.static : groupId.startsWith(rule.prefix);
 }
 
 /** How a source's webhooks are verified: a scheme and the SSM parameters of its secrets (several while rotating). */
 export type SignatureConfig = SignatureScheme & { readonly secretParameters: readonly string[] };
 
 export interface SourceConfig {
+  readonly group: GroupRule;
   readonly targets: Readonly<Record<string, TargetConfig>>;
   readonly signature?: SignatureConfig;
 }
@@ -74,7 +93,8 @@ export interface SourceConfig {
 /** source name -> its targets and verification. */
 export type ForwarderSources = Readonly<Record<string, SourceConfig>>;
 
-export const SOURCES_SHAPE = '{"<source>": {"targets": {"<name>": {"url": "<absolute URL>"}}, "signature"?: {...}}}';
+export const SOURCES_SHAPE =
+  '{"<source>": {"group": {"static": "<id>"} | {"prefix": "<source>:"}, "targets": {"<name>": {"url": "<absolute URL>"}}, "signature"?: {...}}}';
 
 /** What makes a target acceptable where the sources are checked. */
 export interface TargetRules {
@@ -110,9 +130,15 @@ export function sourceProblems(sources: unknown, rules: TargetRules): ConfigProb
   for (const [name, source] of Object.entries(sources)) {
     if (!SOURCE_NAME.test(name)) problems.push({ path: [name], value: name, allowed: "a source name: 1..48 letters, digits, '_' and '-'" });
     if (!isPlainObject(source)) {
-      problems.push({ path: [name], value: source, allowed: "{ targets, signature? }" });
+      problems.push({ path: [name], value: source, allowed: "{ group, targets, signature? }" });
       continue;
     }
+    const group = source.group;
+    const groupOk =
+      isPlainObject(group) &&
+      Object.keys(group).length === 1 &&
+      ((typeof group.static === "string" && group.static !== "") || (typeof group.prefix === "string" && group.prefix === `${name}:`));
+    if (!groupOk) problems.push({ path: [name, "group"], value: group, allowed: `{ static: "<group ID>" } or { prefix: "${name}:" }` });
     const targets = source.targets;
     if (!isPlainObject(targets) || Object.keys(targets).length === 0) {
       problems.push({ path: [name, "targets"], value: targets, allowed: 'at least one target {"<name>": {"url": "<URL>"}}' });
@@ -133,6 +159,8 @@ function targetProblems(path: string[], config: unknown, rules: TargetRules): Co
     typeof url === "string" &&
     ((rules.allowApiPaths && url.startsWith("/")) || (URL.canParse(url) && (rules.schemes as readonly string[]).includes(new URL(url).protocol)));
   if (!urlOk) problems.push({ path: [...path, "url"], value: url, allowed: what });
+  if (config.awsIam !== undefined && typeof config.awsIam !== "boolean")
+    problems.push({ path: [...path, "awsIam"], value: config.awsIam, allowed: "true or false" });
   const secret = config.signingSecretParameter;
   if (secret !== undefined && (typeof secret !== "string" || !PARAMETER_NAME.test(secret))) {
     problems.push({
@@ -145,6 +173,8 @@ function targetProblems(path: string[], config: unknown, rules: TargetRules): Co
 }
 
 const SCHEMES = ["github", "stripe", "standard-webhooks", "hmac-sha256"];
+/** The schemes whose signatures carry a timestamp, checked against `toleranceSeconds`. */
+const TIMESTAMPED_SCHEMES = ["stripe", "standard-webhooks"];
 
 function signatureProblems(path: string[], signature: unknown): ConfigProblem[] {
   if (!isPlainObject(signature)) return [{ path, value: signature, allowed: `{ scheme: ${SCHEMES.join(" | ")}, secretParameters: [...] }` }];
@@ -160,8 +190,14 @@ function signatureProblems(path: string[], signature: unknown): ConfigProblem[] 
     });
   }
   const tolerance = signature.toleranceSeconds;
-  if (tolerance !== undefined && (signature.scheme === "stripe" || signature.scheme === "standard-webhooks")) {
-    if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance < 1 || tolerance > 86_400) {
+  if (tolerance !== undefined && SCHEMES.includes(signature.scheme as string)) {
+    if (!TIMESTAMPED_SCHEMES.includes(signature.scheme as string)) {
+      problems.push({
+        path: [...path, "toleranceSeconds"],
+        value: tolerance,
+        allowed: `nothing: ${String(signature.scheme)} signatures carry no timestamp (only ${TIMESTAMPED_SCHEMES.join(" and ")} do)`,
+      });
+    } else if (typeof tolerance !== "number" || !Number.isInteger(tolerance) || tolerance < 1 || tolerance > 86_400) {
       problems.push({ path: [...path, "toleranceSeconds"], value: tolerance, allowed: "1..86400 seconds" });
     }
   }

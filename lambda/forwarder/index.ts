@@ -13,6 +13,7 @@ import { FORWARDER_ENV, parseForwardTimeoutMs } from "./contract";
 import { forwardRecord, sqsRecordsOf } from "./forward";
 import { quarantine } from "./quarantine";
 import { secretValues } from "./secrets";
+import { lambdaCredentials } from "./sigv4";
 import { sourceTableOf } from "./sources";
 import { recordTimeouts } from "./timeout";
 
@@ -23,22 +24,22 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   if (context) logger.addContext(context);
   try {
     const sources = sourceTableOf(process.env[FORWARDER_ENV.sources]);
-    const deadLetterQueueUrl = process.env[FORWARDER_ENV.deadLetterQueueUrl];
+    const quarantineQueueUrl = process.env[FORWARDER_ENV.quarantineQueueUrl];
     const records = sqsRecordsOf(event);
     const configuredTimeout = parseForwardTimeoutMs(process.env[FORWARDER_ENV.forwardTimeoutMs]);
     const nextTimeout = recordTimeouts(configuredTimeout, context && (() => context.getRemainingTimeInMillis()), records.length);
     const forward = (record: SQSRecord) =>
       forwardRecord(record, {
         sources,
-        defaultSource: process.env[FORWARDER_ENV.defaultSource],
         timeoutMs: nextTimeout(),
         logger,
         secrets: secretValues,
         quarantine: (quarantined, reason) => {
-          if (!deadLetterQueueUrl)
-            throw new Error(`${FORWARDER_ENV.deadLetterQueueUrl} is not set: a webhook that fails verification cannot be quarantined`);
-          return quarantine(quarantined, reason, deadLetterQueueUrl);
+          if (!quarantineQueueUrl)
+            throw new Error(`${FORWARDER_ENV.quarantineQueueUrl} is not set: a webhook that fails verification cannot be quarantined`);
+          return quarantine(quarantined, reason, quarantineQueueUrl);
         },
+        awsCredentials: () => lambdaCredentials(),
       });
     const processor = new SqsFifoPartialProcessorAsync(); // holds one batch's state
     const response = await processPartialResponse({ Records: records }, forward, processor, { context, skipGroupOnError: true });

@@ -1,6 +1,5 @@
 /** The sources table: for each webhook source, its targets and how its webhooks are verified. */
-import type { SQSRecord } from "aws-lambda";
-import { configPath, FORWARDER_ENV, MESSAGE_ATTRIBUTES, SignatureConfig, sourceProblems, SOURCES_SHAPE } from "./contract";
+import { configPath, FORWARDER_ENV, GroupRule, groupMatches, SignatureConfig, SourceConfig, sourceProblems, SOURCES_SHAPE } from "./contract";
 
 export interface Target {
   /** Name used in logs; the URL may carry credentials, so it is never logged. */
@@ -8,10 +7,14 @@ export interface Target {
   readonly url: URL;
   /** SSM parameter of the secret the request to this target is signed with. */
   readonly signingSecretParameter?: string;
+  /** Sign the request with the function's role (SigV4): the target is a route with IAM authorization. */
+  readonly awsIam?: boolean;
 }
 
 export interface Source {
   readonly name: string;
+  /** The message groups its route writes: how a record's source is known. */
+  readonly group: GroupRule;
   readonly targets: readonly Target[];
   readonly signature?: SignatureConfig;
 }
@@ -34,19 +37,18 @@ export function parseSources(raw: string | undefined): SourceTable {
   }
   const [problem] = sourceProblems(parsed, { schemes: ["https:", "http:"], allowApiPaths: false });
   if (problem) throw new Error(`${name}${configPath(problem.path)} must be ${problem.allowed}; got ${JSON.stringify(problem.value)}`);
-  const sources = parsed as Record<
-    string,
-    { targets: Record<string, { url: string; signingSecretParameter?: string }>; signature?: SignatureConfig }
-  >;
+  const sources = parsed as Record<string, SourceConfig & { signature?: SignatureConfig }>;
   return new Map(
     Object.entries(sources).map(([source, config]) => [
       source,
       {
         name: source,
-        targets: Object.entries(config.targets).map(([target, { url, signingSecretParameter }]) => ({
+        group: config.group,
+        targets: Object.entries(config.targets).map(([target, { url, signingSecretParameter, awsIam }]) => ({
           name: target,
           url: new URL(url),
           ...(signingSecretParameter && { signingSecretParameter }),
+          ...(awsIam && { awsIam }),
         })),
         ...(config.signature && { signature: config.signature }),
       },
@@ -63,9 +65,11 @@ export function sourceTableOf(raw: string | undefined): SourceTable {
 }
 
 /**
- * The name of a record's source: its source attribute, or, for a message queued before the
- * ingress wrote one (the article's single source), the default source.
+ * The source whose route wrote this message group: its static group, or its `<source>:` prefix.
+ * Settings keep the sources' groups apart, so at most one matches.
  */
-export function sourceNameOf(record: SQSRecord, defaultSource: string | undefined): string | undefined {
-  return record.messageAttributes?.[MESSAGE_ATTRIBUTES.source]?.stringValue ?? defaultSource;
+export function sourceOfGroup(groupId: string | undefined, sources: SourceTable): Source | undefined {
+  if (groupId === undefined) return undefined;
+  for (const source of sources.values()) if (groupMatches(source.group, groupId)) return source;
+  return undefined;
 }

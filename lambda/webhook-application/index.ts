@@ -1,7 +1,7 @@
 /**
  * The article's dummy application: the webhook the forwarder delivers to. It answers 200
- * to every request and logs that one arrived: its metadata at INFO, the body at DEBUG
- * only (a webhook body can carry personal data).
+ * to every request and logs that one arrived: its metadata at INFO, the body and the query
+ * string at DEBUG only (a webhook body can carry personal data, a query string a token).
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
@@ -27,9 +27,10 @@ export function requestMetadata(event: APIGatewayProxyEventV2): Record<string, u
     requestId: event.requestContext?.requestId,
     routeKey: event.routeKey,
     path: event.rawPath,
-    query: event.rawQueryString || undefined,
     bodyBytes: event.isBase64Encoded ? Buffer.from(body, "base64").length : Buffer.byteLength(body),
     headers: Object.fromEntries(LOGGED_HEADERS.filter((name) => headers[name] !== undefined).map((name) => [name, headers[name]])),
+    // Who called: the IAM principal API Gateway authorized (the forwarder's role), when the route requires one.
+    caller: (event.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined)?.authorizer?.iam?.userArn,
     // Whether the forwarder signed it; the application itself would verify it (standardwebhooks).
     signed: headers["webhook-signature"] !== undefined,
   };
@@ -40,6 +41,8 @@ export async function handler(event: APIGatewayProxyEventV2, context?: Context):
   logger.info("webhook received", requestMetadata(event));
   logger.debug("webhook body", {
     requestId: event.requestContext?.requestId,
+    // A query string may carry a token: at DEBUG only, with the body.
+    query: event.rawQueryString || undefined,
     body: event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? ""),
   });
   return { statusCode: 200, headers: ANSWER_HEADERS, body: "Webhook received" };

@@ -54,8 +54,7 @@ export const STACK_ADDRESSES: Readonly<Record<string, string | AddressPin>> = {
   "forwarder/execution-role/quarantine": "webhook_event_producer_quarantine_policy",
   "forwarder/execution-role/secrets-document": "webhook_event_producer_secrets_policy",
   "forwarder/execution-role/secrets": "webhook_event_producer_secrets_policy",
-  "forwarder/account": "current",
-  "forwarder/region": "current",
+  account: "current",
 
   // The dummy application, out of the repository's module into the root module.
   "application/role/role": fromApplicationModule("webhook_application_role"),
@@ -82,6 +81,11 @@ export const STACK_ADDRESSES: Readonly<Record<string, string | AddressPin>> = {
   "alarms/dlq-expiring": "webhook_dlq_expiring",
   "alarms/forwarder-errors": "webhook_event_producer_errors",
   "alarms/forwarder-throttles": "webhook_event_producer_throttles",
+  "quarantine/queue": "webhook_quarantine",
+  "forwarder/execution-role/invoke-document": "webhook_event_producer_invoke_policy",
+  "forwarder/execution-role/invoke": "webhook_event_producer_invoke_policy",
+  "alarms/dlq-arrivals": "webhook_dlq_arrivals",
+  "alarms/quarantine-arrivals": "webhook_quarantine_arrivals",
 };
 
 /** The path of a construct inside its stack, e.g. `queues/queue`. */

@@ -5,6 +5,7 @@
 import {
   configPath,
   defaultForwardTimeoutMs,
+  GroupRule,
   headerAttribute,
   MESSAGE_ATTRIBUTES,
   SignatureConfig,
@@ -118,6 +119,7 @@ export interface WebhookQueueSettings {
   /** How the forwarder's and the application's bundles reach Lambda. @default "archive_file" */
   readonly packaging?: LambdaPackaging;
   readonly forwarder?: ForwarderSettings;
+  readonly quarantine?: QuarantineSettings;
   readonly application?: ApplicationSettings;
   readonly monitoring?: MonitoringSettings;
   /** Points the AWS provider at a local emulator (moto_server) instead of AWS. @default - real AWS */
@@ -138,6 +140,18 @@ export interface ForwarderSettings {
   readonly secretsKmsKeyArn?: string;
   /** @default 128 */
   readonly memorySizeMb?: number;
+  /**
+   * Concurrency reserved for the forwarder, so that no other function of the account can starve it;
+   * at least `var.webhook.max_concurrency` (a plan-time precondition checks it). The account must keep
+   * 100 unreserved. @default var.webhook.max_concurrency
+   */
+  readonly reservedConcurrency?: number;
+}
+
+/** The queue of what failed verification (forged, or a wrong secret), apart from the DLQ. */
+export interface QuarantineSettings {
+  /** How long a quarantined webhook is kept. @default 1209600 (14 days, SQS's longest) */
+  readonly retentionSeconds?: number;
 }
 
 /** The article's dummy application: a Lambda behind `POST /application-hook` that answers 200. */
@@ -193,10 +207,13 @@ export interface ResolvedSettings {
   readonly maxMessageSizeBytes: number;
   readonly preventQueueDestroy: boolean;
   readonly packaging: LambdaPackaging;
-  readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn">> & {
+  readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn" | "reservedConcurrency">> & {
     readonly externallyServedPaths: readonly string[];
     readonly secretsKmsKeyArn?: string;
+    /** Unset: the mapping's maximum concurrency, `var.webhook.max_concurrency`. */
+    readonly reservedConcurrency?: number;
   };
+  readonly quarantine: Required<QuarantineSettings>;
   readonly application: Required<ApplicationSettings>;
   readonly monitoring: Required<MonitoringSettings>;
   readonly emulator?: EmulatorSettings;
@@ -277,6 +294,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   const forwarder = resolveForwarder(settings.forwarder ?? {}, timeouts.functionTimeoutSeconds, findings);
   const packaging = settings.packaging ?? "archive_file";
   if (packaging !== "archive_file" && packaging !== "zip") findings.problem("packaging", packaging, "'archive_file' or 'zip'");
+  const quarantine = resolveQuarantine(settings.quarantine ?? {}, findings);
   const application = resolveApplication(settings.application ?? {}, findings);
   const defaultSource = settings.defaultSource ?? DEFAULT_SOURCE;
   const sources = resolveSources(settings.sources ?? { [defaultSource]: {} }, {
@@ -305,6 +323,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
     ...queues,
     packaging,
     forwarder,
+    quarantine,
     application,
     monitoring,
     emulator: settings.emulator,
@@ -436,13 +455,29 @@ function resolveForwarder(forwarder: ForwarderSettings, functionTimeoutSeconds: 
   if (forwarder.secretsKmsKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(forwarder.secretsKmsKeyArn)) {
     problem("forwarder.secretsKmsKeyArn", forwarder.secretsKmsKeyArn, "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
   }
+  if (forwarder.reservedConcurrency !== undefined && !isInteger(forwarder.reservedConcurrency, 2, 10_000)) {
+    problem(
+      "forwarder.reservedConcurrency",
+      forwarder.reservedConcurrency,
+      "a whole number from 2 (the event source mapping's least maximum concurrency) to 10000; at least var.webhook.max_concurrency",
+    );
+  }
   return {
     batchSize,
     forwardTimeoutMs,
     externallyServedPaths,
     memorySizeMb,
     ...(forwarder.secretsKmsKeyArn && { secretsKmsKeyArn: forwarder.secretsKmsKeyArn }),
+    ...(forwarder.reservedConcurrency !== undefined && { reservedConcurrency: forwarder.reservedConcurrency }),
   };
+}
+
+function resolveQuarantine(settings: QuarantineSettings, { problem }: Findings): Required<QuarantineSettings> {
+  const retentionSeconds = settings.retentionSeconds ?? 1_209_600;
+  if (!isInteger(retentionSeconds, 60, 1_209_600)) {
+    problem("quarantine.retentionSeconds", retentionSeconds, "a whole number of seconds from 60 (1 minute) to 1209600 (14 days)");
+  }
+  return { retentionSeconds };
 }
 
 function resolveApplication(settings: ApplicationSettings, { problem }: Findings): Required<ApplicationSettings> {
@@ -559,7 +594,10 @@ function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules
   const shape = sourceProblems(
     {
       ...Object.fromEntries(
-        Object.values(resolved).map((source) => [source.name, { targets: source.targets, ...(source.signature && { signature: source.signature }) }]),
+        Object.values(resolved).map((source) => [
+          source.name,
+          { group: groupRuleOf(source), targets: source.targets, ...(source.signature && { signature: source.signature }) },
+        ]),
       ),
       ...invalid,
     },
@@ -574,7 +612,86 @@ function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules
   // Attribute counting needs a scheme it knows: a broken signature is reported above already.
   const badSignatures = new Set(shape.filter((found) => found.path[1] === "signature").map((found) => found.path[0]));
   checkRoutesAndPaths(Object.values(resolved), rules, badSignatures);
+  checkGroupsApart(Object.values(resolved), rules);
+  checkAbsoluteTargets(Object.values(resolved), rules);
   return resolved;
+}
+
+/**
+ * The forwarder knows a record's source by its message group (lambda/forwarder/trust.ts): a static
+ * group, or `<source>:` before a mapped value. No two sources may write the same group, or a
+ * request on one route could be taken for the other's.
+ */
+function checkGroupsApart(sources: readonly ResolvedSource[], { problem }: SourceRules): void {
+  const prefixes = sources.filter((source) => source.messageGroup.startsWith("$")).map((source) => `${source.name}:`);
+  const staticGroups = new Map<string, string>();
+  for (const source of sources) {
+    if (source.messageGroup.startsWith("$")) continue;
+    const setting = `sources${configPath([source.name])}.messageGroup`;
+    const other = staticGroups.get(source.messageGroup);
+    if (other !== undefined)
+      problem(
+        setting,
+        source.messageGroup,
+        `a group of its own (source ${other} writes it too): the forwarder knows a webhook's source by its group`,
+      );
+    const clash = prefixes.find((prefix) => source.messageGroup.startsWith(prefix));
+    if (clash !== undefined) {
+      problem(
+        setting,
+        source.messageGroup,
+        `a group not starting with "${clash}", which source ${clash.slice(0, -1)} writes before its mapped values`,
+      );
+    }
+    staticGroups.set(source.messageGroup, source.name);
+  }
+}
+
+/** Query parameters whose names say they carry a credential. */
+const CREDENTIAL_PARAMETER = /token|secret|key|passw|pwd|auth|sig|credential|session|code/i;
+/** An API Gateway endpoint: `<api id>.execute-api.<region>.amazonaws.com`. */
+const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+
+/**
+ * Absolute target URLs: no credentials in them (they would sit in the Lambda environment and the
+ * Terraform state, readable by anyone who reads either), and none pointing back at an ingress
+ * route of an API Gateway endpoint (a loop). A signed source whose target gets neither the
+ * stack's own signature nor IAM authorization is a warning: anyone who finds that URL can post there.
+ */
+function checkAbsoluteTargets(sources: readonly ResolvedSource[], { problem, warn, applicationRouteKey }: SourceRules): void {
+  const ingressPaths = new Map(sources.map((source) => [routeKeyPath(source.routeKey), source.name]));
+  for (const source of sources) {
+    for (const [name, target] of Object.entries(source.targets)) {
+      if (typeof target.url !== "string") continue;
+      const setting = `sources${configPath([source.name])}.targets${configPath([name])}`;
+      const onOwnApi = target.url.startsWith("/");
+      if (!onOwnApi && URL.canParse(target.url)) {
+        const url = new URL(target.url);
+        const credential = [...url.searchParams.keys()].find((key) => CREDENTIAL_PARAMETER.test(key));
+        if (url.username !== "" || url.password !== "" || credential !== undefined) {
+          problem(
+            `${setting}.url`,
+            target.url.replace(/\/\/[^@/]*@/, "//<credentials>@"),
+            `a URL without credentials (${url.username !== "" || url.password !== "" ? "user:password@" : `?${credential}=`}): they would sit in the Lambda environment and the Terraform state. ` +
+              "Sign the requests instead (signingSecretParameter: a secret in SSM) or let the target authenticate the forwarder another way",
+          );
+        }
+        if (EXECUTE_API_HOST.test(url.hostname) && ingressPaths.has(url.pathname)) {
+          problem(
+            `${setting}.url`,
+            target.url,
+            `not an API Gateway URL of an ingress route (${url.pathname} is source ${ingressPaths.get(url.pathname)}'s): on the existing API every webhook would be queued again, forever; name the stack's own routes by their path`,
+          );
+        }
+      }
+      const protectedRoute = onOwnApi && applicationRouteKey !== undefined && target.url.split(/[?#]/)[0] === routeKeyPath(applicationRouteKey);
+      if (source.signature && !target.signingSecretParameter && !protectedRoute) {
+        warn(
+          `${setting} receives source ${source.name}'s verified webhooks with neither the stack's signature (signingSecretParameter) nor IAM authorization: anyone who finds ${target.url} can post forged ones to it directly`,
+        );
+      }
+    }
+  }
 }
 
 /** Routes must not collide, attributes must fit in a message, and every target path on the API must be served by something else than an ingress. */
@@ -636,6 +753,11 @@ export function ingressAttributeNames(source: Pick<ResolvedSource, "signature">)
     MESSAGE_ATTRIBUTES.receivedAt,
     ...(source.signature ? signatureHeaders(source.signature).map(headerAttribute) : []),
   ];
+}
+
+/** The message groups a source's route writes (lambda/forwarder/contract.ts): its static group, or `<name>:` before mapped values. */
+export function groupRuleOf(source: Pick<ResolvedSource, "name" | "messageGroup">): GroupRule {
+  return source.messageGroup.startsWith("$") ? { prefix: `${source.name}:` } : { static: source.messageGroup };
 }
 
 /** "/application-hook" from "POST /application-hook". */

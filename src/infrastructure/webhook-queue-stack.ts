@@ -11,9 +11,11 @@ import { QueueIngress } from "./constructs/queue-ingress";
 import { ServiceRole } from "./constructs/service-role";
 import { ForwarderSources, SignatureConfig } from "../../lambda/forwarder/contract";
 import { signatureHeaders } from "../../lambda/forwarder/signatures";
-import { WebhookApplication } from "./constructs/webhook-application";
+import { QuarantineQueue } from "./constructs/quarantine-queue";
+import { routeInvokeArn, WebhookApplication } from "./constructs/webhook-application";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { addMovedBlocks, pathInStack, pinnedName } from "./addresses";
-import { DEFAULT_SOURCE, ResolvedSettings, WebhookQueueSettings, resolveSettings, routeKeyPath } from "./settings";
+import { DEFAULT_SOURCE, groupRuleOf, ResolvedSettings, WebhookQueueSettings, resolveSettings, routeKeyPath } from "./settings";
 import { PROJECT_ROOT } from "../project";
 import { TERRAFORM_REQUIRED_VERSION } from "./provider-lines";
 import { renderTerraformAttributes, SingleFormatSynthesizer, unquoteDependsOn } from "./synthesis";
@@ -41,6 +43,7 @@ export class WebhookQueueStack extends TerraformStack {
   public readonly settings: ResolvedSettings;
   public readonly existingApi: ExistingHttpApi;
   public readonly queues: FifoQueue;
+  public readonly quarantine: QuarantineQueue;
   public readonly ingressRole: ServiceRole;
   /** By source name. */
   public readonly ingress: Readonly<Record<string, QueueIngress>>;
@@ -62,6 +65,9 @@ export class WebhookQueueStack extends TerraformStack {
     const webhook = (field: string) => ref(`var.webhook.${field}`, this);
 
     this.existingApi = new ExistingHttpApi(this, "existing-http-api", { name: variables.apigwName.stringValue });
+    const account = new DataAwsCallerIdentity(this, "account").accountId;
+    // The provider's region, known here: data.aws_region's `name` is deprecated from aws 6.0, and 5.100 has no `region`.
+    const region = resolved.region;
 
     this.queues = new FifoQueue(this, "queues", {
       queueName: `${prefix}-webhook-queue`,
@@ -71,11 +77,18 @@ export class WebhookQueueStack extends TerraformStack {
       deadLetterRetentionSeconds: Token.asNumber(webhook("dlq_retention_second")),
       preventDestroy: resolved.preventQueueDestroy,
     });
+    this.quarantine = new QuarantineQueue(this, "quarantine", {
+      queueName: `${prefix}-webhook-quarantine`,
+      retentionSeconds: resolved.quarantine.retentionSeconds,
+      maxMessageSizeBytes: resolved.maxMessageSizeBytes,
+      preventDestroy: resolved.preventQueueDestroy,
+    });
 
     // One role for every source's route: API Gateway may only send to the queue.
     this.ingressRole = new ServiceRole(this, "ingress-role", {
       servicePrincipal: "apigateway.amazonaws.com",
       roleName: `${prefix}-webhook-event-producer-role`,
+      trustedSource: { account, arn: `${this.existingApi.api.executionArn}/*` },
       inlinePolicies: {
         send: { name: "sqs-integration-access-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [this.queues.queue.arn] }] },
       },
@@ -98,14 +111,21 @@ export class WebhookQueueStack extends TerraformStack {
     );
 
     const apiEndpoint = this.existingApi.api.apiEndpoint;
+    // The stack's own routes that require IAM: their targets are signed with the forwarder's role.
+    const application = resolved.application;
+    const iamPaths = application.enabled ? [routeKeyPath(application.routeKey)] : [];
+    const invokeArns = application.enabled ? [routeInvokeArn(this.existingApi.api.executionArn, application.routeKey)] : [];
     const forwarderSources: ForwarderSources = Object.fromEntries(
       sources.map((source) => [
         source.name,
         {
+          group: groupRuleOf(source),
           targets: Object.fromEntries(
             Object.entries(source.targets).map(([name, target]) => [
               name,
-              { ...target, url: target.url.startsWith("/") ? `${apiEndpoint}${target.url}` : target.url },
+              target.url.startsWith("/")
+                ? { ...target, url: `${apiEndpoint}${target.url}`, ...(iamPaths.includes(target.url.split(/[?#]/)[0]) && { awsIam: true }) }
+                : target,
             ]),
           ),
           ...(source.signature && { signature: source.signature }),
@@ -114,9 +134,12 @@ export class WebhookQueueStack extends TerraformStack {
     );
     this.forwarder = new Forwarder(this, "forwarder", {
       queue: this.queues.queue,
-      deadLetterQueue: this.queues.deadLetterQueue,
+      quarantineQueue: this.quarantine.queue,
       functionName: `${prefix}-webhook-event-producer`,
       executionRoleName: `${prefix}-webhook-event-producer-execution-role`,
+      account,
+      region,
+      invokeArns,
       runtime: Token.asString(webhook("runtime")),
       timeoutSeconds: resolved.functionTimeoutSeconds,
       memorySizeMb: resolved.forwarder.memorySizeMb,
@@ -124,8 +147,8 @@ export class WebhookQueueStack extends TerraformStack {
       logRetentionInDays: variables.logRetentionInDays.numberValue,
       batchSize: resolved.forwarder.batchSize,
       maxConcurrency: Token.asNumber(webhook("max_concurrency")),
+      reservedConcurrency: resolved.forwarder.reservedConcurrency,
       sources: forwarderSources,
-      defaultSource: resolved.defaultSource,
       secretsKmsKeyArn: resolved.forwarder.secretsKmsKeyArn,
       forwardTimeoutMs: resolved.forwarder.forwardTimeoutMs,
       packaging: resolved.packaging,
@@ -139,6 +162,12 @@ export class WebhookQueueStack extends TerraformStack {
         routeKey: resolved.application.routeKey,
         timeoutSeconds: resolved.application.timeoutSeconds,
         logLevel: resolved.application.logLevel,
+        logRetentionInDays: variables.logRetentionInDays.numberValue,
+        authorizationType: "AWS_IAM",
+        // The forwarder signs first; only then does the route demand it (an upgrade sends no unsigned delivery to a 403).
+        routeDependsOn: [this.forwarder.function, ...Object.values(this.forwarder.executionRole.inlinePolicies)],
+        account,
+        region,
         packaging: resolved.packaging,
       });
     }
@@ -147,6 +176,7 @@ export class WebhookQueueStack extends TerraformStack {
       this.alarms = new QueueAlarms(this, "alarms", {
         queue: this.queues.queue,
         deadLetterQueue: this.queues.deadLetterQueue,
+        quarantineQueue: this.quarantine.queue,
         forwarder: this.forwarder.function,
         topicName: `${prefix}-webhook-queue-alarms`,
         oldestMessageAgeSeconds: resolved.monitoring.oldestMessageAgeSeconds,
@@ -162,6 +192,8 @@ export class WebhookQueueStack extends TerraformStack {
     new TerraformOutput(this, "queue_arn", { value: this.queues.queue.arn });
     new TerraformOutput(this, "dlq_url", { value: this.queues.deadLetterQueue.url });
     new TerraformOutput(this, "dlq_arn", { value: this.queues.deadLetterQueue.arn });
+    new TerraformOutput(this, "quarantine_url", { value: this.quarantine.queue.url });
+    new TerraformOutput(this, "quarantine_arn", { value: this.quarantine.queue.arn });
     // For the operators' CLI (`webhook-queue send --source`): each source's route and signature scheme, no secret.
     new TerraformOutput(this, "webhook_sources", {
       value: Object.fromEntries(

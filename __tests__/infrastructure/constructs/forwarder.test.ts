@@ -1,8 +1,6 @@
 import { DataArchiveFile } from "@cdktf/provider-archive/lib/data-archive-file";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePoliciesExclusive } from "@cdktf/provider-aws/lib/iam-role-policies-exclusive";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -16,19 +14,29 @@ import { bundleLambda, lambdaZip } from "../../../src/infrastructure/bundling/bu
 import { Forwarder, ForwarderProps } from "../../../src/infrastructure/constructs/forwarder";
 
 const QUEUE_ARN = "${aws_sqs_queue.queue.arn}";
-const DLQ_ARN = "${aws_sqs_queue.dlq.arn}";
+const QUARANTINE_ARN = "${aws_sqs_queue.quarantine.arn}";
+const ACCOUNT = "123456789012";
+const REGION = "ap-northeast-1";
 const KMS_KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const UNSIGNED: ForwarderSources = { shop: { targets: { application: { url: "https://app.example.com/hook" } } } };
+const UNSIGNED: ForwarderSources = { shop: { group: { static: "shop" }, targets: { application: { url: "https://app.example.com/hook" } } } };
 
-type Props = Partial<Omit<ForwarderProps, "queue" | "deadLetterQueue">>;
+type Props = Partial<Omit<ForwarderProps, "queue" | "quarantineQueue">>;
 
 /** The construct on its own, beside its two queues: only the required props unless told otherwise. */
 function synthForwarder(props: Props = {}) {
   let construct!: Forwarder;
   const text = Testing.synthScope((scope) => {
     const queue = new SqsQueue(scope, "queue", { name: "shop.fifo", fifoQueue: true });
-    const deadLetterQueue = new SqsQueue(scope, "dlq", { name: "shop-dlq.fifo", fifoQueue: true });
-    construct = new Forwarder(scope, "forwarder", { queue, deadLetterQueue, functionName: "shop-forwarder", sources: UNSIGNED, ...props });
+    const quarantineQueue = new SqsQueue(scope, "quarantine", { name: "shop-quarantine.fifo", fifoQueue: true });
+    construct = new Forwarder(scope, "forwarder", {
+      queue,
+      quarantineQueue,
+      functionName: "shop-forwarder",
+      sources: UNSIGNED,
+      account: ACCOUNT,
+      region: REGION,
+      ...props,
+    });
   });
   const json = JSON.parse(text);
   const role = construct.executionRole;
@@ -60,10 +68,12 @@ function synthForwarder(props: Props = {}) {
 /** Sources whose signature and targets name SSM parameters (unsorted, one twice, one without a leading slash). */
 const SIGNED: ForwarderSources = {
   github: {
+    group: { prefix: "github:" },
     targets: { application: { url: "https://app.example.com/hook", signingSecretParameter: "/shop/signing" } },
     signature: { scheme: "github", secretParameters: ["/webhooks/github/next", "/webhooks/github/current"] },
   },
   stripe: {
+    group: { static: "stripe" },
     targets: {
       billing: { url: "https://billing.example.com/hook" },
       audit: { url: "https://audit.example.com/hook", signingSecretParameter: "/shop/signing" },
@@ -115,12 +125,12 @@ describe("Forwarder", () => {
   });
 
   describe("the environment", () => {
-    test("by default: both queue URLs, the sources as JSON, INFO logs under the function's name; no default source, no timeout", () => {
+    test("by default: the queue's and the quarantine queue's URLs, the sources as JSON, INFO logs under the function's name; no timeout", () => {
       const { variables } = synthForwarder();
       expect(variables).toEqual({
         QUEUE_URL: "${aws_sqs_queue.queue.url}",
-        DEAD_LETTER_QUEUE_URL: "${aws_sqs_queue.dlq.url}",
-        SOURCES: '${jsonencode({"shop" = {"targets" = {"application" = {"url" = "https://app.example.com/hook"}}}})}',
+        QUARANTINE_QUEUE_URL: "${aws_sqs_queue.quarantine.url}",
+        SOURCES: '${jsonencode({"shop" = {"group" = {"static" = "shop"}, "targets" = {"application" = {"url" = "https://app.example.com/hook"}}}})}',
         POWERTOOLS_LOG_LEVEL: "INFO",
         POWERTOOLS_SERVICE_NAME: "shop-forwarder",
       });
@@ -132,13 +142,16 @@ describe("Forwarder", () => {
         Testing.synthScope((scope) => {
           const endpoint = new TerraformVariable(scope, "endpoint", { type: "string" });
           const queue = new SqsQueue(scope, "queue", {});
-          const deadLetterQueue = new SqsQueue(scope, "dlq", {});
+          const quarantineQueue = new SqsQueue(scope, "quarantine", {});
           construct = new Forwarder(scope, "forwarder", {
             queue,
-            deadLetterQueue,
+            quarantineQueue,
             functionName: "shop-forwarder",
+            account: ACCOUNT,
+            region: REGION,
             sources: {
               github: {
+                group: { prefix: "github:" },
                 targets: { application: { url: `${endpoint.stringValue}/application-hook`, signingSecretParameter: "/shop/signing" } },
                 signature: { scheme: "github", secretParameters: ["/webhooks/github"] },
               },
@@ -147,12 +160,8 @@ describe("Forwarder", () => {
         }),
       );
       expect(json.resource.aws_lambda_function[construct.function.friendlyUniqueId].environment.variables.SOURCES).toBe(
-        '${jsonencode({"github" = {"targets" = {"application" = {"url" = "${var.endpoint}/application-hook", "signingSecretParameter" = "/shop/signing"}}, "signature" = {"scheme" = "github", "secretParameters" = ["/webhooks/github"]}}})}',
+        '${jsonencode({"github" = {"group" = {"prefix" = "github:"}, "targets" = {"application" = {"url" = "${var.endpoint}/application-hook", "signingSecretParameter" = "/shop/signing"}}, "signature" = {"scheme" = "github", "secretParameters" = ["/webhooks/github"]}}})}',
       );
-    });
-
-    test("DEFAULT_SOURCE: set from defaultSource", () => {
-      expect(synthForwarder({ defaultSource: "shop" }).variables.DEFAULT_SOURCE).toBe("shop");
     });
 
     test("FORWARD_TIMEOUT_MS: set from forwardTimeoutMs, as a string", () => {
@@ -164,18 +173,16 @@ describe("Forwarder", () => {
     });
 
     test("every variable at once", () => {
-      const { variables } = synthForwarder({ defaultSource: "shop", forwardTimeoutMs: 1000, logLevel: "WARN", functionName: "acme-forwarder" });
+      const { variables } = synthForwarder({ forwardTimeoutMs: 1000, logLevel: "WARN", functionName: "acme-forwarder" });
       expect(Object.keys(variables).sort()).toEqual([
-        "DEAD_LETTER_QUEUE_URL",
-        "DEFAULT_SOURCE",
         "FORWARD_TIMEOUT_MS",
         "POWERTOOLS_LOG_LEVEL",
         "POWERTOOLS_SERVICE_NAME",
+        "QUARANTINE_QUEUE_URL",
         "QUEUE_URL",
         "SOURCES",
       ]);
       expect(variables).toMatchObject({
-        DEFAULT_SOURCE: "shop",
         FORWARD_TIMEOUT_MS: "1000",
         POWERTOOLS_LOG_LEVEL: "WARN",
         POWERTOOLS_SERVICE_NAME: "acme-forwarder",
@@ -184,11 +191,18 @@ describe("Forwarder", () => {
   });
 
   describe("the execution role", () => {
-    test("assumed by Lambda only, named <functionName>-execution-role by default", () => {
+    test("assumed by Lambda only, for this function of this account where Lambda says so, named <functionName>-execution-role by default", () => {
       const { text, json, construct, roleId } = synthForwarder();
       expect(json.resource.aws_iam_role[roleId].name).toBe("shop-forwarder-execution-role");
       expect(json.data.aws_iam_policy_document[construct.executionRole.assumeRolePolicy.friendlyUniqueId].statement).toEqual([
-        { actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }] },
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          condition: [
+            { test: "StringEqualsIfExists", variable: "aws:SourceAccount", values: [ACCOUNT] },
+            { test: "ArnLikeIfExists", variable: "aws:SourceArn", values: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shop-forwarder`] },
+          ],
+        },
       ]);
       expect(text).toHaveResourceWithProperties(IamRole, { name: "shop-forwarder-execution-role" });
     });
@@ -207,29 +221,27 @@ describe("Forwarder", () => {
       ]);
     });
 
-    test("quarantine: sqs:SendMessage to the dead-letter queue, and nowhere else", () => {
+    test("quarantine: sqs:SendMessage to the quarantine queue, and nowhere else", () => {
       const { text, json, inlinePolicy } = synthForwarder();
       const quarantine = inlinePolicy("quarantine")!;
       expect(quarantine.resource.name).toBe("webhook-quarantine-policy");
       expect(quarantine.resource.policy).toBe(quarantine.documentReference);
-      expect(quarantine.statements).toEqual([{ actions: ["sqs:SendMessage"], resources: [DLQ_ARN] }]);
+      expect(quarantine.statements).toEqual([{ actions: ["sqs:SendMessage"], resources: [QUARANTINE_ARN] }]);
       expect(text).toHaveResourceWithProperties(IamRolePolicy, { name: "webhook-quarantine-policy" });
       const sendingStatements = Object.values(json.data.aws_iam_policy_document as Record<string, { statement: { actions: string[] }[] }>)
         .flatMap((document) => document.statement)
         .filter((statement) => statement.actions.includes("sqs:SendMessage"));
-      expect(sendingStatements).toEqual([{ actions: ["sqs:SendMessage"], resources: [DLQ_ARN] }]);
+      expect(sendingStatements).toEqual([{ actions: ["sqs:SendMessage"], resources: [QUARANTINE_ARN] }]);
     });
 
-    test("without secrets: quarantine and receive only, held exclusive; no SSM, KMS, account or region lookup", () => {
-      const { text, json, roleId, inlinePolicy } = synthForwarder();
+    test("without secrets or routes to invoke: quarantine and receive only, held exclusive; no SSM, KMS, execute-api", () => {
+      const { json, roleId, inlinePolicy } = synthForwarder();
       expect(inlinePolicy("secrets")).toBeUndefined();
       expect(Object.keys(json.resource.aws_iam_role_policy)).toHaveLength(2);
       expect(Object.values(json.resource.aws_iam_role_policies_exclusive)).toEqual([
         { role_name: `\${aws_iam_role.${roleId}.name}`, policy_names: [inlinePolicy("quarantine")!.reference, inlinePolicy("receive")!.reference] },
       ]);
-      expect(text).not.toHaveDataSource(DataAwsCallerIdentity);
-      expect(text).not.toHaveDataSource(DataAwsRegion);
-      expect(JSON.stringify(json)).not.toMatch(/ssm:|kms:/);
+      expect(JSON.stringify(json)).not.toMatch(/ssm:|kms:|execute-api:/);
     });
 
     test("without secrets, a KMS key adds nothing", () => {
@@ -239,13 +251,8 @@ describe("Forwarder", () => {
     });
 
     test("secrets: ssm:GetParameter on each named parameter once, sorted, as ARNs in this account and region", () => {
-      const { json, construct, inlinePolicy } = synthForwarder({ sources: SIGNED });
-      const account = (construct.node.findChild("account") as DataAwsCallerIdentity).friendlyUniqueId;
-      const region = (construct.node.findChild("region") as DataAwsRegion).friendlyUniqueId;
-      expect(json.data.aws_caller_identity).toEqual({ [account]: {} });
-      expect(json.data.aws_region).toEqual({ [region]: {} });
-      const arn = (path: string) =>
-        `arn:aws:ssm:\${data.aws_region.${region}.name}:\${data.aws_caller_identity.${account}.account_id}:parameter/${path}`;
+      const { inlinePolicy } = synthForwarder({ sources: SIGNED });
+      const arn = (path: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${path}`;
       const secrets = inlinePolicy("secrets")!;
       expect(secrets.resource.name).toBe("webhook-secrets-policy");
       expect(secrets.resource.policy).toBe(secrets.documentReference);
@@ -259,16 +266,16 @@ describe("Forwarder", () => {
     });
 
     test("secrets: a parameter named only by a target's signing secret counts too", () => {
-      const { construct, inlinePolicy } = synthForwarder({
-        sources: { shop: { targets: { application: { url: "https://app.example.com/hook", signingSecretParameter: "shop/signing/key" } } } },
-      });
-      const account = (construct.node.findChild("account") as DataAwsCallerIdentity).friendlyUniqueId;
-      const region = (construct.node.findChild("region") as DataAwsRegion).friendlyUniqueId;
-      expect(inlinePolicy("secrets")!.statements).toEqual([
-        {
-          actions: ["ssm:GetParameter"],
-          resources: [`arn:aws:ssm:\${data.aws_region.${region}.name}:\${data.aws_caller_identity.${account}.account_id}:parameter/shop/signing/key`],
+      const { inlinePolicy } = synthForwarder({
+        sources: {
+          shop: {
+            group: { static: "shop" },
+            targets: { application: { url: "https://app.example.com/hook", signingSecretParameter: "shop/signing/key" } },
+          },
         },
+      });
+      expect(inlinePolicy("secrets")!.statements).toEqual([
+        { actions: ["ssm:GetParameter"], resources: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shop/signing/key`] },
       ]);
     });
 
@@ -296,6 +303,21 @@ describe("Forwarder", () => {
       expect(Object.keys(json.resource.aws_iam_role_policy)).toHaveLength(3);
     });
 
+    test("invoke: execute-api:Invoke on exactly the routes named, held exclusive with the others", () => {
+      const route = "${data.aws_apigatewayv2_api.this.execution_arn}/$default/POST/application-hook";
+      const { json, roleId, inlinePolicy } = synthForwarder({ invokeArns: [route] });
+      const invoke = inlinePolicy("invoke")!;
+      expect(invoke.resource.name).toBe("webhook-invoke-policy");
+      expect(invoke.statements).toEqual([{ actions: ["execute-api:Invoke"], resources: [route] }]);
+      expect(Object.values(json.resource.aws_iam_role_policies_exclusive)).toEqual([
+        {
+          role_name: `\${aws_iam_role.${roleId}.name}`,
+          policy_names: [inlinePolicy("quarantine")!.reference, inlinePolicy("invoke")!.reference, inlinePolicy("receive")!.reference],
+        },
+      ]);
+      expect(synthForwarder({ invokeArns: [] }).inlinePolicy("invoke")).toBeUndefined();
+    });
+
     test("AWSLambdaBasicExecutionRole is attached (logs), and nothing else is", () => {
       const { text, json, roleId } = synthForwarder();
       const attachment = {
@@ -317,6 +339,26 @@ describe("Forwarder", () => {
 
     test("logRetentionInDays overrides the retention", () => {
       expect(synthForwarder({ logRetentionInDays: 30 }).logGroup.retention_in_days).toBe(30);
+    });
+  });
+
+  describe("reserved concurrency", () => {
+    test("by default the event source mapping's maximum concurrency, so the function can take all it hands over and nothing can starve it", () => {
+      expect(synthForwarder().lambda.reserved_concurrent_executions).toBe(2);
+      const withVariable = synthForwarder({ maxConcurrency: 50 });
+      expect(withVariable.lambda.reserved_concurrent_executions).toBe(50);
+      expect(withVariable.lambda.lifecycle).toBeUndefined();
+    });
+
+    test("set explicitly: a plan-time precondition that it is at least the maximum concurrency", () => {
+      const { lambda } = synthForwarder({ reservedConcurrency: 20, maxConcurrency: 10 });
+      expect(lambda.reserved_concurrent_executions).toBe(20);
+      expect(lambda.lifecycle.precondition).toEqual([
+        {
+          condition: "${(20 >= 10)}",
+          error_message: expect.stringContaining("forwarder.reservedConcurrency (20) is below the event source mapping's maximum concurrency"),
+        },
+      ]);
     });
   });
 

@@ -5,6 +5,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Testing } from "cdktf";
 import { QueueAlarms, QueueAlarmsProps } from "../../../src/infrastructure/constructs/queue-alarms";
+import { alarmStates, MetricMathAlarm, pages } from "../../support/alarm-model";
 import { synth } from "../../support/synth";
 
 /** The construct on its own, over a queue, a DLQ (4 days) and a function of the same scope. */
@@ -14,10 +15,11 @@ function synthAlarms(props: Partial<QueueAlarmsProps> & { withForwarder?: boolea
   const text = Testing.synthScope((scope) => {
     const queue = new SqsQueue(scope, "queue", { name: "shop.fifo", fifoQueue: true });
     const deadLetterQueue = new SqsQueue(scope, "dlq", { name: "shop-dlq.fifo", fifoQueue: true, messageRetentionSeconds: 345_600 });
+    const quarantineQueue = new SqsQueue(scope, "quarantine", { name: "shop-quarantine.fifo", fifoQueue: true });
     const forwarder = withForwarder
       ? new LambdaFunction(scope, "forwarder", { functionName: "shop-forwarder", role: "arn:aws:iam::1:role/r" })
       : undefined;
-    construct = new QueueAlarms(scope, "alarms", { queue, deadLetterQueue, forwarder, topicName: "shop-alarms", ...overrides });
+    construct = new QueueAlarms(scope, "alarms", { queue, deadLetterQueue, quarantineQueue, forwarder, topicName: "shop-alarms", ...overrides });
   });
   const json = JSON.parse(text);
   const alarms = json.resource.aws_cloudwatch_metric_alarm as Record<string, Record<string, unknown>>;
@@ -36,18 +38,20 @@ function evaluateThreshold(expression: string, retentionSeconds: number): number
 }
 
 describe("QueueAlarms: nobody has to look", () => {
-  test("five alarms, each notifying the topic on ALARM and on OK, missing data not breaching", () => {
+  test("seven alarms, each notifying the topic on ALARM and on OK, missing data not breaching", () => {
     const { alarms, topicArn } = synthAlarms();
     expect(
       Object.values(alarms)
         .map((alarm) => alarm.alarm_name)
         .sort(),
     ).toEqual([
+      "shop-alarms-dlq-arrivals",
       "shop-alarms-dlq-expiring",
       "shop-alarms-dlq-not-empty",
       "shop-alarms-forwarder-errors",
       "shop-alarms-forwarder-throttles",
       "shop-alarms-oldest-message",
+      "shop-alarms-quarantine-arrivals",
     ]);
     for (const alarm of Object.values(alarms)) {
       expect(alarm).toMatchObject({
@@ -55,9 +59,8 @@ describe("QueueAlarms: nobody has to look", () => {
         ok_actions: [topicArn],
         treat_missing_data: "notBreaching",
         comparison_operator: "GreaterThanThreshold",
-        evaluation_periods: 1,
-        period: 60,
       });
+      if (alarm.alarm_name !== "shop-alarms-dlq-arrivals") expect(alarm).toMatchObject({ evaluation_periods: 1, period: 60 });
     }
   });
 
@@ -103,6 +106,8 @@ describe("QueueAlarms: nobody has to look", () => {
     const { byName } = synthAlarms({ deadLetterExpiryWarningSeconds: 7200, oldestMessageAgeSeconds: 600 });
     const described = (name: string) => String(byName(name).alarm_description);
     expect(described("dlq-not-empty")).toMatch(/wait in the dead-letter queue.*`webhook-queue peek`.*`webhook-queue redrive`/);
+    expect(described("dlq-arrivals")).toMatch(/arrived in the dead-letter queue.*pages again for each new arrival/);
+    expect(described("quarantine-arrivals")).toMatch(/failed verification and was quarantined.*`webhook-queue quarantine list`/);
     expect(described("dlq-expiring")).toMatch(/less than 7200 s \(or half its retention\) from being deleted.*`webhook-queue redrive`/);
     expect(described("oldest-message")).toMatch(/held a message for more than 600 s: the forwarder is not draining it/);
     expect(described("forwarder-errors")).toMatch(/^The forwarder failed whole batches.*max_receive_count, to the DLQ/);
@@ -134,7 +139,7 @@ describe("QueueAlarms: nobody has to look", () => {
         threshold: 0,
       });
     }
-    expect(Object.keys(synthAlarms({ withForwarder: false }).alarms)).toHaveLength(3);
+    expect(Object.keys(synthAlarms({ withForwarder: false }).alarms)).toHaveLength(5);
   });
 
   test("e-mail subscriptions are keyed by address", () => {
@@ -164,18 +169,76 @@ describe("QueueAlarms: nobody has to look", () => {
   });
 });
 
+describe("QueueAlarms: a new dead letter pages again; a forgery does not page as one", () => {
+  const { byName } = synthAlarms();
+  const arrivals = byName("dlq-arrivals") as unknown as MetricMathAlarm;
+  const notEmpty = {
+    ...byName("dlq-not-empty"),
+    metric_query: [{ id: "m", return_data: true, expression: "m", metric: { metric_name: "ApproximateNumberOfMessagesVisible" } }],
+  };
+  // Minute by minute: a webhook dead-lettered at 2, a second one at 6 while the first still waits, both redriven at 10, one more at 13.
+  const dlq = {
+    ApproximateNumberOfMessagesVisible: [0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 1, 1],
+    ApproximateNumberOfMessagesNotVisible: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    NumberOfMessagesDeleted: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0],
+  };
+
+  test("the arrivals alarm: metric math over the DLQ's depth and deletions (no SQS metric counts what a redrive policy moves)", () => {
+    expect(arrivals).toMatchObject({ evaluation_periods: 2, datapoints_to_alarm: 1, threshold: 0 });
+    expect(arrivals.metric_query.map((query) => [query.id, query.metric?.metric_name ?? query.expression])).toEqual([
+      ["visible", "ApproximateNumberOfMessagesVisible"],
+      ["inflight", "ApproximateNumberOfMessagesNotVisible"],
+      ["deleted", "NumberOfMessagesDeleted"],
+      ["arrivals", "DIFF(FILL(visible, 0) + FILL(inflight, 0)) + FILL(deleted, 0)"],
+    ]);
+    expect(arrivals.metric_query.filter((query) => query.return_data).map((query) => query.id)).toEqual(["arrivals"]);
+  });
+
+  test("each arrival pages, the second one too; the not-empty alarm pages only for the first", () => {
+    expect(pages(alarmStates(arrivals, dlq))).toEqual([2, 6, 13]);
+    expect(pages(alarmStates(notEmpty as unknown as MetricMathAlarm, dlq))).toEqual([2, 13]);
+  });
+
+  test("an arrival in the minute of a redrive still pages; messages expiring or a peek holding them does not", () => {
+    expect(pages(alarmStates(arrivals, { ApproximateNumberOfMessagesVisible: [2, 2, 1], NumberOfMessagesDeleted: [0, 0, 2] }))).toEqual([2]);
+    expect(pages(alarmStates(arrivals, { ApproximateNumberOfMessagesVisible: [2, 0, 0], ApproximateNumberOfMessagesNotVisible: [0, 2, 0] }))).toEqual(
+      [],
+    );
+  });
+
+  test("an idle DLQ sends no data: its first arrival pages all the same", () => {
+    expect(pages(alarmStates(arrivals, { ApproximateNumberOfMessagesVisible: [undefined, undefined, 1] }))).toEqual([2]);
+  });
+
+  test("the quarantine's own alarm counts what the forwarder sends there; the DLQ's alarms read only the DLQ", () => {
+    expect(byName("quarantine-arrivals")).toMatchObject({
+      namespace: "AWS/SQS",
+      metric_name: "NumberOfMessagesSent",
+      dimensions: { QueueName: "${aws_sqs_queue.quarantine.name}" },
+      statistic: "Sum",
+      threshold: 0,
+    });
+    for (const name of ["dlq-arrivals", "dlq-not-empty", "dlq-expiring"]) expect(JSON.stringify(byName(name))).not.toContain("quarantine");
+  });
+});
+
 describe("QueueAlarms in the mz-dev stack", () => {
   const { text, json } = synth();
 
   test("the topic and the alarms at their addresses, on the stack's queues and forwarder", () => {
     expect(text).toHaveResourceWithProperties(SnsTopic, { name: "mz-dev-webhook-queue-alarms" });
     expect(Object.keys(json.resource.aws_cloudwatch_metric_alarm).sort()).toEqual([
+      "webhook_dlq_arrivals",
       "webhook_dlq_expiring",
       "webhook_dlq_not_empty",
       "webhook_event_producer_errors",
       "webhook_event_producer_throttles",
+      "webhook_quarantine_arrivals",
       "webhook_queue_oldest_message",
     ]);
+    expect(json.resource.aws_cloudwatch_metric_alarm.webhook_quarantine_arrivals.dimensions).toEqual({
+      QueueName: "${aws_sqs_queue.webhook_quarantine.name}",
+    });
     expect(json.resource.aws_cloudwatch_metric_alarm.webhook_dlq_expiring.threshold).toContain("aws_sqs_queue.webhook_dlq.message_retention_seconds");
     expect(json.resource.aws_cloudwatch_metric_alarm.webhook_event_producer_errors.dimensions).toEqual({
       FunctionName: "${aws_lambda_function.webhook_event_producer.function_name}",

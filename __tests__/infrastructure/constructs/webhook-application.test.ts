@@ -12,6 +12,7 @@ import { Testing } from "cdktf";
 import { bundleLambda, lambdaZip } from "../../../src/infrastructure/bundling/bundle";
 import {
   DEFAULT_APPLICATION_ROUTE_KEY,
+  routeInvokeArn,
   routeSourceArn,
   WebhookApplication,
   WebhookApplicationProps,
@@ -140,6 +141,13 @@ describe("WebhookApplication", () => {
       expect(logging.statements).toEqual([{ actions: ["logs:PutLogEvents"], resources: [`${logGroupArn}:*`] }]);
     });
 
+    test("with the account known, both name the log group's ARN without referring to the group, so a retention change leaves them be", () => {
+      const { inlinePolicy } = synthApplication({ account: "123456789012", region: "ap-northeast-1" });
+      const streams = "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/shop-hooks:*";
+      expect(inlinePolicy("execution").statements).toEqual([{ actions: ["logs:CreateLogStream"], resources: [streams] }]);
+      expect(inlinePolicy("logging").statements).toEqual([{ actions: ["logs:PutLogEvents"], resources: [streams] }]);
+    });
+
     test("those two inline policies only, held exclusive; no managed policy, no wildcard action", () => {
       const { text, json, roleId, inlinePolicy } = synthApplication();
       expect(text).toHaveResourceWithProperties(IamRolePolicy, { name: "shop-hooks-execution-policy" });
@@ -167,6 +175,8 @@ describe("WebhookApplication", () => {
         api_id: "api-1",
         route_key: "POST /application-hook",
         target: `integrations/\${aws_apigatewayv2_integration.${construct.integration.friendlyUniqueId}.id}`,
+        // Only a caller signing with a principal allowed execute-api:Invoke on it (the forwarder's role) gets in.
+        authorization_type: "AWS_IAM",
       });
       expect(text).toHaveResourceWithProperties(Apigatewayv2Route, { route_key: DEFAULT_APPLICATION_ROUTE_KEY });
       expect(DEFAULT_APPLICATION_ROUTE_KEY).toBe("POST /application-hook");
@@ -258,7 +268,51 @@ describe("routeSourceArn", () => {
   });
 });
 
+describe("routeInvokeArn", () => {
+  test.each([
+    ["POST /application-hook", "E/$default/POST/application-hook"],
+    ["ANY /hooks/{tenant}", "E/$default/*/hooks/*"],
+    ["$default", "E/$default/$default"],
+  ])("%s -> %s: the route on the stage the API's endpoint serves", (routeKey, expected) => {
+    expect(routeInvokeArn("E", routeKey)).toBe(expected);
+  });
+});
+
+describe("the route's authorization", () => {
+  test("authorizationType NONE opens the route to anyone, as the article's repository had it", () => {
+    expect(synthApplication({ authorizationType: "NONE" }).route.authorization_type).toBe("NONE");
+  });
+
+  test("without routeDependsOn the route waits for nothing", () => {
+    expect(synthApplication().route.depends_on).toBeUndefined();
+  });
+
+  test("with the account and region, the role's trust names them and the function", () => {
+    const { json, construct } = synthApplication({ account: "123456789012", region: "ap-northeast-1" });
+    expect(json.data.aws_iam_policy_document[construct.role.assumeRolePolicy.friendlyUniqueId].statement[0].condition).toEqual([
+      { test: "StringEqualsIfExists", variable: "aws:SourceAccount", values: ["123456789012"] },
+      { test: "ArnLikeIfExists", variable: "aws:SourceArn", values: ["arn:aws:lambda:ap-northeast-1:123456789012:function:shop-hooks"] },
+    ]);
+  });
+});
+
 describe("in the mz-dev stack", () => {
+  test("the route requires IAM; the forwarder's role may invoke exactly it, and signs its requests to it", () => {
+    const { json } = synth();
+    expect(json.resource.aws_apigatewayv2_route.webhook_application.authorization_type).toBe("AWS_IAM");
+    expect(json.data.aws_iam_policy_document.webhook_event_producer_invoke_policy.statement).toEqual([
+      { actions: ["execute-api:Invoke"], resources: ["${data.aws_apigatewayv2_api.this.execution_arn}/$default/POST/application-hook"] },
+    ]);
+    expect(json.resource.aws_cloudwatch_log_group.webhook_application.retention_in_days).toBe("${var.log_retention_in_days}");
+  });
+
+  test("the route turns to AWS_IAM only after the forwarder that signs and the policy that lets it are in place", () => {
+    const { json } = synth();
+    expect(json.resource.aws_apigatewayv2_route.webhook_application.depends_on).toEqual(
+      expect.arrayContaining(["aws_lambda_function.webhook_event_producer", "aws_iam_role_policy.webhook_event_producer_invoke_policy"]),
+    );
+  });
+
   test("the permission's source ARN is the existing API's execution ARN, limited to the route", () => {
     const { json } = synth();
     expect(json.resource.aws_lambda_permission.webhook_application.source_arn).toBe(
@@ -269,7 +323,7 @@ describe("in the mz-dev stack", () => {
   test("the default source's target is that route on the existing API", () => {
     const { json } = synth();
     expect(json.resource.aws_lambda_function.webhook_event_producer.environment.variables.SOURCES).toBe(
-      '${jsonencode({"default" = {"targets" = {"application" = {"url" = "${data.aws_apigatewayv2_api.this.api_endpoint}/application-hook"}}}})}',
+      '${jsonencode({"default" = {"group" = {"static" = "mz-dev-sqs-webhook"}, "targets" = {"application" = {"url" = "${data.aws_apigatewayv2_api.this.api_endpoint}/application-hook", "awsIam" = true}}}})}',
     );
   });
 });

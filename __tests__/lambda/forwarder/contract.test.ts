@@ -5,6 +5,7 @@
 import {
   configPath,
   defaultForwardTimeoutMs,
+  groupMatches,
   headerAttribute,
   mappedValue,
   PARAMETER_NAME,
@@ -23,7 +24,7 @@ const TARGETS = { application: { url: "https://app.example.com/hook" } };
 
 /** The problems of one source `g` with these fields (its targets unless given). */
 function problemsOf(source: Record<string, unknown>, rules: TargetRules = STRICT) {
-  return sourceProblems({ g: { targets: TARGETS, ...source } }, rules);
+  return sourceProblems({ g: { group: { static: "g" }, targets: TARGETS, ...source } }, rules);
 }
 
 /** The problems of one signature config on an otherwise valid source. */
@@ -74,15 +75,22 @@ describe("sourceProblems: the table", () => {
   });
 
   test("the shape names sources, targets and the optional signature", () => {
-    expect(SOURCES_SHAPE).toBe('{"<source>": {"targets": {"<name>": {"url": "<absolute URL>"}}, "signature"?: {...}}}');
+    expect(SOURCES_SHAPE).toBe(
+      '{"<source>": {"group": {"static": "<id>"} | {"prefix": "<source>:"}, "targets": {"<name>": {"url": "<absolute URL>"}}, "signature"?: {...}}}',
+    );
   });
 
   test("a valid table has no problem, whatever the number of sources", () => {
-    expect(sourceProblems({ default: { targets: TARGETS }, github: { targets: TARGETS } }, STRICT)).toEqual([]);
+    expect(
+      sourceProblems(
+        { default: { group: { static: "mz-dev-sqs-webhook" }, targets: TARGETS }, github: { group: { prefix: "github:" }, targets: TARGETS } },
+        STRICT,
+      ),
+    ).toEqual([]);
   });
 
   test("a bad source name is reported, and its source is still checked", () => {
-    expect(sourceProblems({ "git hub": { targets: {} } }, STRICT)).toEqual([
+    expect(sourceProblems({ "git hub": { group: { static: "gh" }, targets: {} } }, STRICT)).toEqual([
       { path: ["git hub"], value: "git hub", allowed: "a source name: 1..48 letters, digits, '_' and '-'" },
       { path: ["git hub", "targets"], value: {}, allowed: 'at least one target {"<name>": {"url": "<URL>"}}' },
     ]);
@@ -93,8 +101,8 @@ describe("sourceProblems: the table", () => {
     ["null", null],
     ["an array", [TARGETS]],
   ])("a source that is %s is reported as such, and nothing more about it", (_name, source) => {
-    expect(sourceProblems({ g: source, h: { targets: TARGETS } }, STRICT)).toEqual([
-      { path: ["g"], value: source, allowed: "{ targets, signature? }" },
+    expect(sourceProblems({ g: source, h: { group: { static: "h" }, targets: TARGETS } }, STRICT)).toEqual([
+      { path: ["g"], value: source, allowed: "{ group, targets, signature? }" },
     ]);
   });
 
@@ -104,7 +112,7 @@ describe("sourceProblems: the table", () => {
     ["a list", [{ url: "https://example.com" }]],
     ["a URL", "https://example.com"],
   ])("targets %s: at least one target", (_name, targets) => {
-    expect(sourceProblems({ g: { targets } }, STRICT)).toEqual([
+    expect(sourceProblems({ g: { group: { static: "g" }, targets } }, STRICT)).toEqual([
       { path: ["g", "targets"], value: targets, allowed: 'at least one target {"<name>": {"url": "<URL>"}}' },
     ]);
   });
@@ -113,8 +121,8 @@ describe("sourceProblems: the table", () => {
     expect(
       sourceProblems(
         {
-          a: { targets: { one: { url: "https://example.com" }, two: { url: "ftp://example.com" } } },
-          b: { targets: { three: { url: 3 } } },
+          a: { group: { static: "a" }, targets: { one: { url: "https://example.com" }, two: { url: "ftp://example.com" } } },
+          b: { group: { static: "b" }, targets: { three: { url: 3 } } },
         },
         STRICT,
       ).map((found) => found.path),
@@ -125,13 +133,41 @@ describe("sourceProblems: the table", () => {
   });
 });
 
+describe("sourceProblems: the message groups a source's route writes", () => {
+  test.each([
+    [{ static: "g" }, true],
+    [{ static: "mz-dev-sqs-webhook" }, true],
+    [{ prefix: "g:" }, true],
+    [{ prefix: "h:" }, false],
+    [{ prefix: "g" }, false],
+    [{ static: "" }, false],
+    [{ static: "g", prefix: "g:" }, false],
+    [{}, false],
+    ["g", false],
+    [undefined, false],
+  ])("%j: accepted %s", (group, accepted) => {
+    expect(problemsOf({ group })).toEqual(
+      accepted ? [] : [{ path: ["g", "group"], value: group, allowed: '{ static: "<group ID>" } or { prefix: "g:" }' }],
+    );
+  });
+
+  test("groupMatches: a static group exactly, a prefix at the start only", () => {
+    expect([groupMatches({ static: "orders" }, "orders"), groupMatches({ static: "orders" }, "orders:1")]).toEqual([true, false]);
+    expect([
+      groupMatches({ prefix: "github:" }, "github:42"),
+      groupMatches({ prefix: "github:" }, "github:"),
+      groupMatches({ prefix: "github:" }, "xgithub:42"),
+    ]).toEqual([true, true, false]);
+  });
+});
+
 describe("sourceProblems: a target", () => {
   test.each([
     ["a string", "https://example.com/hook"],
     ["null", null],
     ["an array", ["https://example.com/hook"]],
   ])("that is %s is refused as a whole, saying what a URL may be", (_name, config) => {
-    expect(sourceProblems({ g: { targets: { app: config } } }, HANDLER)).toEqual([
+    expect(sourceProblems({ g: { group: { static: "g" }, targets: { app: config } } }, HANDLER)).toEqual([
       { path: ["g", "targets", "app"], value: config, allowed: "{ url, signingSecretParameter? } with url an absolute https:// or http:// URL" },
     ]);
   });
@@ -258,11 +294,21 @@ describe("sourceProblems: a signature", () => {
     });
   });
 
-  test("a tolerance means nothing to the schemes without a timestamp, so it is not checked there", () => {
-    expect(signatureProblemsOf({ scheme: "github", secretParameters: ["/s"], toleranceSeconds: 0 })).toEqual([]);
+  test("a tolerance on a scheme without a timestamp is refused: it would be accepted and ignored", () => {
+    expect(signatureProblemsOf({ scheme: "github", secretParameters: ["/s"], toleranceSeconds: 300 })).toEqual([
+      {
+        path: ["g", "signature", "toleranceSeconds"],
+        value: 300,
+        allowed: "nothing: github signatures carry no timestamp (only stripe and standard-webhooks do)",
+      },
+    ]);
     expect(signatureProblemsOf({ scheme: "hmac-sha256", secretParameters: ["/s"], header: "X-Sig", encoding: "hex", toleranceSeconds: "x" })).toEqual(
-      [],
+      [expect.objectContaining({ path: ["g", "signature", "toleranceSeconds"], allowed: expect.stringMatching(/^nothing: hmac-sha256 signatures/) })],
     );
+    // An unknown scheme is reported as such, not its tolerance.
+    expect(signatureProblemsOf({ scheme: "md5", secretParameters: ["/s"], toleranceSeconds: 1 }).map((found) => found.path.at(-1))).toEqual([
+      "scheme",
+    ]);
   });
 
   test.each([

@@ -1,6 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSRecord } from "aws-lambda";
-import { createHash } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { octokit } from "../../support/saas-signers";
 import {
@@ -9,13 +8,13 @@ import {
   RecordNotForwardedError,
   sqsRecordsOf,
   verificationFailure,
-  webhookIdOf,
   ForwardContext,
 } from "../../../lambda/forwarder/forward";
 import { parseSources, SourceTable } from "../../../lambda/forwarder/sources";
 import { captureOutput, logEntries } from "../../support/bundled-lambda";
 import { answer, hang, type LocalTarget, type Reply, startTarget } from "../../support/local-targets";
 import { sqsEvent, sqsRecord } from "../../support/sqs-events";
+import { verifySignatureV4 } from "../../../src/operations/local/gateway/sigv4-verification";
 
 describe("sqsRecordsOf", () => {
   test("returns the records of an SQS event", () => {
@@ -41,8 +40,9 @@ describe("sqsRecordsOf", () => {
 
 const sources = parseSources(
   JSON.stringify({
-    orders: { targets: { application: { url: "https://example.com/hook" } } },
+    orders: { group: { static: "orders" }, targets: { application: { url: "https://example.com/hook" } } },
     github: {
+      group: { prefix: "github:" },
       targets: { application: { url: "https://example.com/hook" } },
       signature: { scheme: "github", secretParameters: ["/webhooks/github"] },
     },
@@ -51,40 +51,15 @@ const sources = parseSources(
 
 describe("recordProblem", () => {
   test("a record of a known source with a body can be sent", () => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders" }), sources.get("orders"), "orders")).toBeUndefined();
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders" }), sources.get("orders"))).toBeUndefined();
   });
 
-  test("an unknown source cannot, nor a record without a source and no default", () => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "payments" }), undefined, "payments")).toBe('unknown source "payments"');
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "x", source: null }), undefined, undefined)).toBe(
-      "no source attribute and no default source",
-    );
+  test("a group no source writes cannot", () => {
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "payments" }), undefined)).toBe('no source writes message group "payments"');
   });
 
   test.each([null, ""])("a body of %p cannot", (body) => {
-    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders"), "orders")).toBe("no body");
-  });
-});
-
-describe("webhookIdOf", () => {
-  test("the ingress's webhook ID attribute, without its prefix", () => {
-    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", attributes: { "webhook-id": "v=Kq0ZXj2xNjMEJdw=" } }))).toBe("Kq0ZXj2xNjMEJdw=");
-  });
-
-  test("a message queued before the ingress wrote one: a digest of its body, the same on every retry and redrive", () => {
-    const first = webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', source: null }));
-    const redriven = webhookIdOf(sqsRecord({ messageId: "m-99", group: "g", body: '{"a":1}', source: null }));
-    expect(first).toMatch(/^legacy_[0-9a-f]{32}$/);
-    expect(redriven).toBe(first);
-    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":2}', source: null }))).not.toBe(first);
-    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', attributes: { "webhook-id": "v=" } }))).toBe(first);
-  });
-
-  test("the legacy ID is the first 32 hex digits of the body's SHA-256; a record without a body or attributes still has one", () => {
-    const digest = (body: string) => `legacy_${createHash("sha256").update(body).digest("hex").slice(0, 32)}`;
-    expect(webhookIdOf(sqsRecord({ messageId: "m-1", group: "g", body: '{"a":1}', source: null }))).toBe(digest('{"a":1}'));
-    const bare = { ...sqsRecord({ messageId: "m-1", group: "g", body: null }), messageAttributes: undefined } as unknown as SQSRecord;
-    expect(webhookIdOf(bare)).toBe(digest(""));
+    expect(recordProblem(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders"))).toBe("no body");
   });
 });
 
@@ -92,54 +67,33 @@ describe("verificationFailure", () => {
   const secret = "it's a secret to everybody";
   const context = { secrets: async () => [secret] } as unknown as ForwardContext;
   const body = '{"action":"opened"}';
-  const received = String(Date.UTC(2026, 10, 23));
+  /** The trusted receive time (./trust.ts), not an attribute's. */
+  const received = { webhookId: "wh-1", receivedAtMs: Date.UTC(2026, 10, 23) };
+  const github = sources.get("github")!;
 
   test("a source without a signature is not checked", async () => {
     await expect(
-      verificationFailure(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders")!, context),
+      verificationFailure(sqsRecord({ messageId: "m-1", group: "orders", body }), sources.get("orders")!, received, context),
     ).resolves.toBeUndefined();
   });
 
   test("a webhook GitHub signed verifies; a tampered one does not", async () => {
     const signature = await octokit.sign(secret, body);
     const record = (withBody: string) =>
-      sqsRecord({
-        messageId: "m-1",
-        group: "g",
-        source: "github",
-        body: withBody,
-        attributes: { "header.x-hub-signature-256": `v=${signature}`, "webhook-received-at": received },
-      });
-    await expect(verificationFailure(record(body), sources.get("github")!, context)).resolves.toBeUndefined();
-    await expect(verificationFailure(record(`${body} `), sources.get("github")!, context)).resolves.toBe("signature mismatch");
+      sqsRecord({ messageId: "m-1", group: "github:1", body: withBody, attributes: { "header.x-hub-signature-256": `v=${signature}` } });
+    await expect(verificationFailure(record(body), github, received, context)).resolves.toBeUndefined();
+    await expect(verificationFailure(record(`${body} `), github, received, context)).resolves.toBe("signature mismatch");
   });
 
   test("a request without the header (carried as 'v=') is refused with the header's name", async () => {
-    const record = sqsRecord({
-      messageId: "m-1",
-      group: "g",
-      source: "github",
-      body,
-      attributes: { "header.x-hub-signature-256": "v=", "webhook-received-at": received },
-    });
-    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toBe("missing header x-hub-signature-256");
+    const record = sqsRecord({ messageId: "m-1", group: "github:1", body, attributes: { "header.x-hub-signature-256": "v=" } });
+    await expect(verificationFailure(record, github, received, context)).resolves.toBe("missing header x-hub-signature-256");
   });
 
-  test("a message that did not come through the source's route (no receive time) is refused", async () => {
-    const record = sqsRecord({ messageId: "m-1", group: "g", source: "github", body });
-    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toMatch(/^no receive time/);
-  });
-
-  test.each(["0", "-1", "soon", "Infinity"])("a receive time of %s is no receive time", async (receivedAt) => {
+  test.each([undefined, 0, -1, Number.NaN, Number.POSITIVE_INFINITY])("a trusted receive time of %p is no receive time", async (receivedAtMs) => {
     const signature = await octokit.sign(secret, body);
-    const record = sqsRecord({
-      messageId: "m-1",
-      group: "g",
-      source: "github",
-      body,
-      attributes: { "header.x-hub-signature-256": `v=${signature}`, "webhook-received-at": receivedAt },
-    });
-    await expect(verificationFailure(record, sources.get("github")!, context)).resolves.toBe(
+    const record = sqsRecord({ messageId: "m-1", group: "github:1", body, attributes: { "header.x-hub-signature-256": `v=${signature}` } });
+    await expect(verificationFailure(record, github, { webhookId: "wh-1", receivedAtMs }, context)).resolves.toBe(
       "no receive time: the message did not come through the signed source's route",
     );
   });
@@ -147,8 +101,7 @@ describe("verificationFailure", () => {
   test("the source's secret parameters are the ones read", async () => {
     const asked: (readonly string[])[] = [];
     const reading = { secrets: async (names: readonly string[]) => (asked.push(names), [secret]) } as unknown as ForwardContext;
-    const record = sqsRecord({ messageId: "m-1", group: "g", source: "github", body, attributes: { "webhook-received-at": received } });
-    await verificationFailure(record, sources.get("github")!, reading);
+    await verificationFailure(sqsRecord({ messageId: "m-1", group: "github:1", body }), github, received, reading);
     expect(asked).toEqual([["/webhooks/github"]]);
   });
 });
@@ -166,14 +119,16 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     return started;
   }
 
-  /** The sources table with these targets (`{source: {target: url or {url, signingSecretParameter}}}`), github signed. */
-  function sourcesOf(routes: Record<string, Record<string, string | { url: string; signingSecretParameter: string }>>): SourceTable {
+  type TargetSpec = string | { url: string; signingSecretParameter?: string; awsIam?: boolean };
+  /** The sources table with these targets (`{source: {target: url or {url, ...}}}`), each source's static group its name, github signed. */
+  function sourcesOf(routes: Record<string, Record<string, TargetSpec>>, groups: Record<string, string> = {}): SourceTable {
     return parseSources(
       JSON.stringify(
         Object.fromEntries(
           Object.entries(routes).map(([source, named]) => [
             source,
             {
+              group: { static: groups[source] ?? source },
               targets: Object.fromEntries(Object.entries(named).map(([name, url]) => [name, typeof url === "string" ? { url } : url])),
               ...(source === "github" && { signature: { scheme: "github", secretParameters: ["/webhooks/github"] } }),
             },
@@ -200,7 +155,7 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
       },
       quarantine: async (record, reason) => {
         calls.quarantined.push([record.messageId, reason]);
-        return "dlq-message-1";
+        return "quarantined-1";
       },
       now: () => NOW,
       ...overrides,
@@ -223,7 +178,7 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     const application = await target();
     const audit = await target(answer(204));
     const { context } = contextOf(sourcesOf({ orders: { application: application.url, audit: audit.url } }));
-    const record = sqsRecord({ messageId: "m-1", group: "orders", body: '{"id":1}', attributes: { "webhook-id": "v=wh_1" } });
+    const record = sqsRecord({ messageId: "m-1", group: "orders", body: '{"id":1}', deduplicationId: "wh_1" });
 
     await expect(forwardRecord(record, context)).resolves.toBeUndefined();
 
@@ -300,29 +255,24 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     );
   });
 
-  test("a message without a source attribute goes to the default source", async () => {
+  test("a message the article's stack queued (no attribute at all) goes to the source of its group, with its legacy ID", async () => {
     const application = await target();
-    const { context } = contextOf(sourcesOf({ default: { application: application.url } }), { defaultSource: "default" });
+    const { context } = contextOf(sourcesOf({ default: { application: application.url } }, { default: "mz-dev-sqs-webhook" }));
 
-    await forwardRecord(sqsRecord({ messageId: "m-1", group: "mz-dev-sqs-webhook", source: null }), context);
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "mz-dev-sqs-webhook", body: '{"a":1}', source: null }), context);
 
     expect(application.received.map((request) => request.headers["x-webhook-source"])).toEqual(["default"]);
+    expect(application.received[0].headers["webhook-id"]).toMatch(/^legacy_[0-9a-f]{32}$/);
   });
 
   test.each([
-    ["an unknown source", { messageId: "m-1", group: "payments" }, {}, 'unknown source "payments"'],
-    ["no source and no default", { messageId: "m-1", group: "payments", source: null }, {}, "no source attribute and no default source"],
-    [
-      "a default source that is unknown",
-      { messageId: "m-1", group: "payments", source: null },
-      { defaultSource: "legacy" },
-      'unknown source "legacy"',
-    ],
-    ["no body", { messageId: "m-1", group: "orders", body: null }, {}, "no body"],
-    ["an empty body", { messageId: "m-1", group: "orders", body: "" }, {}, "no body"],
-  ])("%s: nothing is sent, the record fails and the log says why", async (_name, spec, overrides, reason) => {
+    ["a group no source writes", { messageId: "m-1", group: "payments" }, 'no source writes message group "payments"'],
+    ["a legacy message of such a group", { messageId: "m-1", group: "payments", source: null }, 'no source writes message group "payments"'],
+    ["no body", { messageId: "m-1", group: "orders", body: null }, "no body"],
+    ["an empty body", { messageId: "m-1", group: "orders", body: "" }, "no body"],
+  ])("%s: nothing is sent, the record fails and the log says why", async (_name, spec, reason) => {
     const application = await target();
-    const { context, calls } = contextOf(sourcesOf({ orders: { application: application.url } }), overrides);
+    const { context, calls } = contextOf(sourcesOf({ orders: { application: application.url } }));
 
     await expect(forwardRecord(sqsRecord(spec), context)).rejects.toThrow(
       new RecordNotForwardedError(`message m-1 (group ${spec.group}): ${reason}`),
@@ -339,7 +289,7 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     const { context } = contextOf(sourcesOf({ orders: { application: "http://127.0.0.1:1/hook" } }));
     const record = { ...sqsRecord({ messageId: "m-1", group: "payments" }), attributes: undefined } as unknown as SQSRecord;
 
-    await expect(forwardRecord(record, context)).rejects.toThrow('message m-1 (group undefined): unknown source "payments"');
+    await expect(forwardRecord(record, context)).rejects.toThrow('message m-1 (group undefined): no source writes message group ""');
   });
 
   test("a signed webhook that verifies is delivered", async () => {
@@ -350,7 +300,8 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
       messageId: "m-1",
       group: "github",
       body,
-      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(GITHUB_SECRET, body)}`, "webhook-received-at": String(NOW) },
+      sentAt: NOW,
+      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(GITHUB_SECRET, body)}` },
     });
 
     await forwardRecord(record, context);
@@ -366,11 +317,9 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
       messageId: "m-1",
       group: "github",
       body: '{"action":"opened"}',
-      attributes: {
-        "header.x-hub-signature-256": `v=${await octokit.sign("another secret", "{}")}`,
-        "webhook-received-at": String(NOW),
-        "webhook-id": "v=delivery-1",
-      },
+      sentAt: NOW,
+      deduplicationId: "github:delivery-1",
+      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign("another secret", "{}")}` },
     });
 
     await expect(forwardRecord(record, context)).resolves.toBeUndefined();
@@ -380,13 +329,13 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     expect(entries()).toEqual([
       expect.objectContaining({
         level: "WARN",
-        message: "webhook quarantined: signature not verified",
+        message: "webhook quarantined",
         messageId: "m-1",
         messageGroupId: "github",
         source: "github",
         webhookId: "delivery-1",
         reason: "signature mismatch",
-        deadLetterMessageId: "dlq-message-1",
+        quarantineMessageId: "quarantined-1",
       }),
     ]);
   });
@@ -394,12 +343,12 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
   test("a quarantine that fails fails the record, so it is retried", async () => {
     const { context } = contextOf(sourcesOf({ github: { application: "http://127.0.0.1:1/hook" } }), {
       quarantine: async () => {
-        throw new Error("DLQ unreachable");
+        throw new Error("quarantine queue unreachable");
       },
     });
-    const record = sqsRecord({ messageId: "m-1", group: "github", attributes: { "webhook-received-at": String(NOW) } });
+    const record = sqsRecord({ messageId: "m-1", group: "github", sentAt: NOW });
 
-    await expect(forwardRecord(record, context)).rejects.toThrow("DLQ unreachable");
+    await expect(forwardRecord(record, context)).rejects.toThrow("quarantine queue unreachable");
   });
 
   test("a target with a signing secret gets a Standard Webhooks signature, made at the context's time, that the application can verify", async () => {
@@ -410,7 +359,7 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     );
     const body = '{"id":"m-1","name":"Zoë"}';
 
-    await forwardRecord(sqsRecord({ messageId: "m-1", group: "orders", body, attributes: { "webhook-id": "v=wh_1" } }), context);
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "orders", body, deduplicationId: "wh_1" }), context);
 
     const headers = application.received[0].headers as Record<string, string>;
     expect(headers).toMatchObject({ "webhook-id": "wh_1", "webhook-timestamp": String(NOW / 1000), "x-webhook-source": "orders" });
@@ -452,5 +401,80 @@ describe("forwardRecord, against real targets on 127.0.0.1", () => {
     expect(Number(headers["webhook-timestamp"])).toBeGreaterThanOrEqual(before);
     expect(Number(headers["webhook-timestamp"])).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     expect(new Webhook(SIGNING_SECRET).verify(body, headers)).toEqual({ id: "m-1" });
+  });
+
+  test.each([
+    [
+      "a source attribute naming another source",
+      { "webhook-source": "orders" },
+      /attribute webhook-source "orders" contradicts the message group of source github/,
+    ],
+    [
+      "a receive time a day before SQS took it",
+      { "webhook-received-at": String(NOW - 86_400_000) },
+      /attribute webhook-received-at .* contradicts SQS's SentTimestamp/,
+    ],
+    [
+      "a webhook ID other than the deduplication ID's",
+      { "webhook-id": "v=replayed" },
+      /attribute webhook-id "replayed" contradicts the deduplication ID "github:delivery-1"/,
+    ],
+    [
+      "an attribute the route never writes",
+      { "quarantine-reason": "none" },
+      /attribute quarantine-reason is not one the route of source github writes/,
+    ],
+  ])("an injected attribute (%s) quarantines the webhook with the reason, even with a valid signature", async (_name, injected, reason) => {
+    const application = await target();
+    const { context, calls } = contextOf(sourcesOf({ github: { application: application.url }, orders: { application: application.url } }));
+    const body = '{"action":"opened"}';
+    const record = sqsRecord({
+      messageId: "m-1",
+      group: "github",
+      body,
+      sentAt: NOW,
+      deduplicationId: "github:delivery-1",
+      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(GITHUB_SECRET, body)}`, ...injected },
+    });
+
+    await expect(forwardRecord(record, context)).resolves.toBeUndefined();
+
+    expect(application.received).toHaveLength(0);
+    expect(calls.quarantined).toEqual([["m-1", expect.stringMatching(reason)]]);
+    expect(calls.secrets).toEqual([]);
+  });
+
+  test("a target behind IAM authorization gets the role's SigV4 signature over exactly what is sent", async () => {
+    const application = await target();
+    const credentials = { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret/key", sessionToken: "token=", region: "ap-northeast-1" };
+    const { context } = contextOf(sourcesOf({ orders: { application: { url: `${application.url}/application-hook`, awsIam: true } } }), {
+      awsCredentials: () => credentials,
+    });
+
+    await forwardRecord(sqsRecord({ messageId: "m-1", group: "orders", body: '{"id":"Zoë"}', deduplicationId: "wh_1" }), context);
+
+    const request = application.received[0];
+    expect(request.headers).toMatchObject({ "x-amz-security-token": "token=", "x-amz-date": "20260115T120000Z" });
+    expect(request.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE\/20260115\/ap-northeast-1\/execute-api\/aws4_request, SignedHeaders=content-type;host;webhook-id;x-amz-date;x-amz-security-token;x-webhook-source, Signature=[0-9a-f]{64}$/,
+    );
+    // Checked by the AWS SDK's own signer, as the local gateway checks it.
+    const secretOf = (key: string) => (key === credentials.accessKeyId ? credentials : undefined);
+    const scope = { region: "ap-northeast-1", service: "execute-api" };
+    await expect(verifySignatureV4(request, secretOf, scope, new Date(NOW))).resolves.toEqual({ valid: true, accessKeyId: "ASIAEXAMPLE" });
+    const tampered = { ...request, body: Buffer.from('{"id":"Zoe"}') };
+    await expect(verifySignatureV4(tampered, secretOf, scope, new Date(NOW))).resolves.toMatchObject({ valid: false });
+  });
+
+  test("without the role's credentials, a target behind IAM authorization fails the record rather than go unsigned", async () => {
+    const application = await target();
+    const { context } = contextOf(sourcesOf({ orders: { application: { url: application.url, awsIam: true } } }), {
+      awsCredentials: () => undefined,
+    });
+
+    await expect(forwardRecord(sqsRecord({ messageId: "m-1", group: "orders" }), context)).rejects.toThrow(
+      "target application requires IAM authorization, and the function has no AWS credentials to sign with",
+    );
+    expect(application.received).toHaveLength(0);
   });
 });

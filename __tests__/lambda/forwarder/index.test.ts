@@ -33,23 +33,26 @@ async function target(reply?: Reply): Promise<LocalTarget> {
   return started;
 }
 
-/** `{source: {target: url}}` as SOURCES (each test record's source is its group unless it says otherwise). */
+/** The groups the tests' sources write: github one per repository (`github:<id>`), `default` the article's, the others their name. */
+function groupOf(source: string): { static: string } | { prefix: string } {
+  if (source === "github") return { prefix: "github:" };
+  return { static: source === "default" ? "mz-dev-sqs-webhook" : source };
+}
+
+/** `{source: {target: url}}` as SOURCES (each test record's group names its source). */
 function sourcesOf(routes: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(routes).map(([source, targets]) => [
       source,
       typeof targets === "object" && targets !== null && !Array.isArray(targets)
-        ? { targets: Object.fromEntries(Object.entries(targets).map(([name, url]) => [name, { url }])) }
+        ? { group: groupOf(source), targets: Object.fromEntries(Object.entries(targets).map(([name, url]) => [name, { url }])) }
         : targets,
     ]),
   );
 }
 
 /** Loads a fresh bundle with this environment (the logger reads its level at load time). */
-function forwarder(
-  routes: unknown,
-  env: { FORWARD_TIMEOUT_MS?: string; POWERTOOLS_LOG_LEVEL?: string; DEFAULT_SOURCE?: string } = {},
-): ForwarderHandler {
+function forwarder(routes: unknown, env: { FORWARD_TIMEOUT_MS?: string; POWERTOOLS_LOG_LEVEL?: string } = {}): ForwarderHandler {
   restoreEnv();
   restoreEnv = setForwarderEnv({
     SOURCES: typeof routes === "string" || routes === undefined ? routes : JSON.stringify(sourcesOf(routes as Record<string, unknown>)),
@@ -78,13 +81,13 @@ afterEach(async () => {
   targets = [];
 });
 
-test("every request carries the webhook's stable ID and its source; a message queued before sources existed goes to the default source", async () => {
+test("every request carries the webhook's stable ID and its source; a message the article's stack queued goes to the source of its group", async () => {
   const application = await target();
-  const handler = forwarder({ default: { application: application.url }, github: { application: application.url } }, { DEFAULT_SOURCE: "default" });
+  const handler = forwarder({ default: { application: application.url }, github: { application: application.url } });
 
   const response = await handler(
     sqsEvent(
-      { messageId: "m-1", group: "github:r1", source: "github", attributes: { "webhook-id": "v=72d3162e-cc78-11e3-81ab-4c9367dc0958" } },
+      { messageId: "m-1", group: "github:r1", deduplicationId: "github:72d3162e-cc78-11e3-81ab-4c9367dc0958" },
       { messageId: "m-2", group: "mz-dev-sqs-webhook", source: null, body: '{"legacy":true,"id":"m-2"}' },
     ),
     lambdaContext(),
@@ -135,7 +138,7 @@ const faults: Fault[] = [
   { name: "connection refused", faultyUrl: refusedUrl, logged: { outcome: "connection-error" } },
   { name: "connection reset", faultyUrl: async () => (await target(resetConnection)).url, logged: { outcome: "connection-error" } },
   { name: "DNS failure", faultyUrl: () => UNRESOLVABLE_URL, logged: { outcome: "dns-error" } },
-  { name: "unknown source", logged: { reason: 'unknown source "faulty"' } },
+  { name: "unknown source", logged: { reason: 'no source writes message group "faulty"' } },
   { name: "missing body", faultyUrl: (healthy) => healthy.url, body: null, logged: { reason: "no body" } },
 ];
 
@@ -384,9 +387,8 @@ test("HTTPS targets: delivered over one kept-alive TLS connection (bundle run in
       env: {
         PATH: process.env.PATH,
         NODE_EXTRA_CA_CERTS: certificate.certFile,
-        SOURCES: JSON.stringify({ orders: { targets: { application: { url: secure.url } } } }),
-        // These records carry no source attribute, as a message queued before sources existed.
-        DEFAULT_SOURCE: "orders",
+        SOURCES: JSON.stringify({ orders: { group: { static: "orders" }, targets: { application: { url: secure.url } } } }),
+        // These records carry no attribute, as a message the article's stack queued.
         POWERTOOLS_LOG_LEVEL: "ERROR",
       },
       stdio: ["ignore", "ignore", "pipe"],
@@ -425,7 +427,7 @@ describe("the handler from its source", () => {
   /** Loads lambda/forwarder/index.ts afresh with this environment; `github` sources are signed. */
   function sourceForwarder(
     sources: Record<string, Record<string, string | { url: string; signingSecretParameter: string }>>,
-    env: { FORWARD_TIMEOUT_MS?: string; DEFAULT_SOURCE?: string; DEAD_LETTER_QUEUE_URL?: string; SOURCES?: string } = {},
+    env: Parameters<typeof setForwarderEnv>[0] = {},
   ): ForwarderHandler {
     restoreEnv();
     restoreEnv = setForwarderEnv({
@@ -434,6 +436,7 @@ describe("the handler from its source", () => {
           Object.entries(sources).map(([source, named]) => [
             source,
             {
+              group: groupOf(source),
               targets: Object.fromEntries(Object.entries(named).map(([name, url]) => [name, typeof url === "string" ? { url } : url])),
               ...(source === "github" && { signature: { scheme: "github", secretParameters: ["/webhooks/github"] } }),
             },
@@ -455,12 +458,7 @@ describe("the handler from its source", () => {
   /** A github webhook as the ingress queues it, signed with `secret`. */
   async function githubRecord(messageId: string, secret: string) {
     const body = JSON.stringify({ action: "opened", id: messageId });
-    return {
-      messageId,
-      group: "github",
-      body,
-      attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(secret, body)}`, "webhook-received-at": String(Date.now()) },
-    };
+    return { messageId, group: "github:1", body, attributes: { "header.x-hub-signature-256": `v=${await octokit.sign(secret, body)}` } };
   }
 
   test("a failure skips the rest of its group only; the response names them, and the log line of the batch too, with the Lambda context", async () => {
@@ -503,12 +501,54 @@ describe("the handler from its source", () => {
     expect(done).not.toHaveProperty("function_request_id");
   });
 
-  test("DEFAULT_SOURCE: where a message without a source attribute goes", async () => {
+  test("a message the article's stack queued (no attribute) goes to the source whose group it has", async () => {
     const application = await target();
-    const handler = sourceForwarder({ article: { application: application.url } }, { DEFAULT_SOURCE: "article" });
+    const handler = sourceForwarder({ default: { application: application.url } });
 
-    await expect(handler(sqsEvent({ messageId: "m-1", group: "g", source: null }), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
-    expect(application.received.map((request) => request.headers["x-webhook-source"])).toEqual(["article"]);
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "mz-dev-sqs-webhook", source: null }), lambdaContext())).resolves.toEqual({
+      batchItemFailures: [],
+    });
+    expect(application.received.map((request) => request.headers["x-webhook-source"])).toEqual(["default"]);
+  });
+
+  test("a forged webhook relabelled as an unsigned source by an injected attribute is quarantined, not delivered", async () => {
+    const application = await target();
+    const quarantine = aws.queueUrl("webhooks-quarantine.fifo");
+    const handler = sourceForwarder(
+      { github: { application: application.url }, default: { application: application.url } },
+      { QUARANTINE_QUEUE_URL: quarantine },
+    );
+    const forged = { messageId: "forged-1", group: "github:1", attributes: { "webhook-source": "default", "header.x-hub-signature-256": "v=" } };
+
+    await expect(handler(sqsEvent(forged), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+
+    expect(application.received).toHaveLength(0);
+    expect(aws.sent).toEqual([
+      expect.objectContaining({
+        QueueUrl: quarantine,
+        MessageAttributes: expect.objectContaining({
+          "quarantine-reason": {
+            DataType: "String",
+            StringValue: 'forged: attribute webhook-source "default" contradicts the message group of source github',
+          },
+        }),
+      }),
+    ]);
+  });
+
+  test("a target behind IAM authorization is signed with the function's credentials, as Lambda sets them", async () => {
+    const application = await target();
+    const handler = sourceForwarder({ orders: { application: { url: application.url, awsIam: true } as never } }, {
+      AWS_ACCESS_KEY_ID: "ASIAFORWARDER",
+      AWS_SECRET_ACCESS_KEY: "s3cret",
+      AWS_SESSION_TOKEN: "tok",
+      AWS_REGION: "ap-northeast-1",
+    } as never);
+
+    await expect(handler(sqsEvent({ messageId: "m-1", group: "orders" }), lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+
+    expect(application.received[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAFORWARDER\/\d{8}\/ap-northeast-1\/execute-api\//);
+    expect(application.received[0].headers["x-amz-security-token"]).toBe("tok");
   });
 
   test("FORWARD_TIMEOUT_MS cuts a hanging target", async () => {
@@ -537,10 +577,10 @@ describe("the handler from its source", () => {
     expect(Date.now() - started).toBeLessThan(1_490);
   }, 5_000);
 
-  test("a webhook that fails verification is quarantined in DEAD_LETTER_QUEUE_URL with its reason; the batch has no failure", async () => {
+  test("a webhook that fails verification is quarantined in QUARANTINE_QUEUE_URL with its reason; the batch has no failure", async () => {
     const application = await target();
-    const dlq = aws.queueUrl("webhooks-dlq.fifo");
-    const handler = sourceForwarder({ github: { application: application.url } }, { DEAD_LETTER_QUEUE_URL: dlq });
+    const quarantine = aws.queueUrl("webhooks-quarantine.fifo");
+    const handler = sourceForwarder({ github: { application: application.url } }, { QUARANTINE_QUEUE_URL: quarantine });
 
     const response = await handler(sqsEvent(await githubRecord("forged-1", "a guess"), await githubRecord("m-2", GITHUB_SECRET)), lambdaContext());
 
@@ -548,8 +588,8 @@ describe("the handler from its source", () => {
     expect(messageIds(application.received)).toEqual(["m-2"]);
     expect(aws.sent).toEqual([
       expect.objectContaining({
-        QueueUrl: dlq,
-        MessageGroupId: "github",
+        QueueUrl: quarantine,
+        MessageGroupId: "github:1",
         MessageDeduplicationId: "quarantine-forged-1",
         MessageAttributes: expect.objectContaining({ "quarantine-reason": { DataType: "String", StringValue: "signature mismatch" } }),
       }),
@@ -557,14 +597,14 @@ describe("the handler from its source", () => {
     expect(logEntries(output.lines())).toContainEqual(
       expect.objectContaining({
         level: "WARN",
-        message: "webhook quarantined: signature not verified",
+        message: "webhook quarantined",
         messageId: "forged-1",
-        deadLetterMessageId: expect.any(String),
+        quarantineMessageId: expect.any(String),
       }),
     );
   });
 
-  test("without DEAD_LETTER_QUEUE_URL such a webhook cannot be quarantined: its record returns to the queue", async () => {
+  test("without QUARANTINE_QUEUE_URL such a webhook cannot be quarantined: its record returns to the queue", async () => {
     const application = await target();
     const handler = sourceForwarder({ github: { application: application.url } });
 
@@ -573,7 +613,7 @@ describe("the handler from its source", () => {
     await expect(invocation).rejects.toMatchObject({
       name: "FullBatchFailureError",
       recordErrors: [
-        expect.objectContaining({ message: "DEAD_LETTER_QUEUE_URL is not set: a webhook that fails verification cannot be quarantined" }),
+        expect.objectContaining({ message: "QUARANTINE_QUEUE_URL is not set: a webhook that fails verification cannot be quarantined" }),
       ],
     });
     expect(application.received).toHaveLength(0);

@@ -1,4 +1,4 @@
-/** Quarantine: a webhook that fails verification goes to the DLQ, here an SQS endpoint on 127.0.0.1, with everything needed to redrive it. */
+/** Quarantine: a webhook that fails verification goes to the quarantine queue, here an SQS endpoint on 127.0.0.1, with everything needed to release it. */
 import type { SQSRecord } from "aws-lambda";
 import { quarantine, quarantineAttributes } from "../../../lambda/forwarder/quarantine";
 import { setForwarderEnv } from "../../support/bundled-lambda";
@@ -70,7 +70,7 @@ describe("quarantineAttributes", () => {
   });
 });
 
-describe("quarantine: SendMessage to the dead-letter queue", () => {
+describe("quarantine: SendMessage to the quarantine queue", () => {
   let aws: LocalAws;
   let restoreEnv: () => void;
 
@@ -87,8 +87,8 @@ describe("quarantine: SendMessage to the dead-letter queue", () => {
     aws.sendAnswer = "message-id";
   });
 
-  test("sends the body, the group, its attributes and the reason, deduplicated per message; resolves with the DLQ message ID", async () => {
-    const dlq = aws.queueUrl("webhooks-dlq.fifo");
+  test("sends the body, the group, its attributes and the reason, deduplicated per message; resolves with the new message's ID", async () => {
+    const queue = aws.queueUrl("webhooks-quarantine.fifo");
     const record = sqsRecord({
       messageId: "m-42",
       group: "github:r1",
@@ -97,18 +97,19 @@ describe("quarantine: SendMessage to the dead-letter queue", () => {
       attributes: { "webhook-id": "v=72d3162e" },
     });
 
-    const messageId = await quarantine(record, "signature mismatch", dlq);
+    const messageId = await quarantine(record, "signature mismatch", queue);
 
     expect(messageId).toMatch(/^[0-9a-f-]{36}$/);
     expect(aws.sent).toEqual([
       {
-        QueueUrl: dlq,
+        QueueUrl: queue,
         MessageBody: '{"action":"opened"}',
         MessageGroupId: "github:r1",
         MessageDeduplicationId: "quarantine-m-42",
         MessageAttributes: {
           "webhook-source": { DataType: "String", StringValue: "github" },
           "webhook-id": { DataType: "String", StringValue: "v=72d3162e" },
+          "webhook-received-at": { DataType: "String", StringValue: "1699999999975" },
           "quarantine-reason": { DataType: "String", StringValue: "signature mismatch" },
         },
       },
@@ -120,16 +121,16 @@ describe("quarantine: SendMessage to the dead-letter queue", () => {
       blob: { binaryValue: BYTES.toString("base64"), stringListValues: [], binaryListValues: [], dataType: "Binary" },
     });
 
-    await quarantine(record, "r", aws.queueUrl("webhooks-dlq.fifo"));
+    await quarantine(record, "r", aws.queueUrl("webhooks-quarantine.fifo"));
 
     expect(aws.sent[0].MessageAttributes?.blob).toEqual({ DataType: "Binary", BinaryValue: BYTES.toString("base64") });
   });
 
   test("several quarantines go through, each with its own deduplication ID", async () => {
-    const dlq = aws.queueUrl("webhooks-dlq.fifo");
+    const queue = aws.queueUrl("webhooks-quarantine.fifo");
 
-    await quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", dlq);
-    await quarantine(sqsRecord({ messageId: "m-2", group: "g" }), "r", dlq);
+    await quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", queue);
+    await quarantine(sqsRecord({ messageId: "m-2", group: "g" }), "r", queue);
 
     expect(aws.sent.map((sent) => sent.MessageDeduplicationId)).toEqual(["quarantine-m-1", "quarantine-m-2"]);
   });
@@ -137,13 +138,13 @@ describe("quarantine: SendMessage to the dead-letter queue", () => {
   test("an answer without a message ID resolves with an empty ID", async () => {
     aws.sendAnswer = "no-message-id";
 
-    await expect(quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", aws.queueUrl("webhooks-dlq.fifo"))).resolves.toBe("");
+    await expect(quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", aws.queueUrl("webhooks-quarantine.fifo"))).resolves.toBe("");
   });
 
   test("a send SQS refuses rejects, so the record is retried rather than lost", async () => {
     aws.sendAnswer = "queue-does-not-exist";
 
-    await expect(quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", aws.queueUrl("gone-dlq.fifo"))).rejects.toThrow(
+    await expect(quarantine(sqsRecord({ messageId: "m-1", group: "g" }), "r", aws.queueUrl("gone-quarantine.fifo"))).rejects.toThrow(
       "The specified queue does not exist.",
     );
   });

@@ -5,18 +5,19 @@
  * whose secrets come from moto's SSM Parameter Store. Valid webhooks are delivered once, with our
  * own signature; forged ones are quarantined in the DLQ with their reason, and never delivered.
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { Testing } from "cdktf";
 import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { emulator } from "../../../src/infrastructure/environments";
-import { resolveSettings, WebhookQueueSettings } from "../../../src/infrastructure/settings";
+import { WebhookQueueSettings } from "../../../src/infrastructure/settings";
 import { WebhookQueueStack } from "../../../src/infrastructure/webhook-queue-stack";
 import { bundleLambda, lambdaZip } from "../../../src/infrastructure/bundling/bundle";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
 import { LocalEventSourceMapping } from "../../../src/operations/local/event-source-mapping";
+import { resolveReferences } from "../../../src/operations/local/deployed-stack";
 import { gatewayRoutes } from "../../../src/operations/local/gateway/routes";
 import { LocalGateway, startLocalGateway } from "../../../src/operations/local/gateway/server";
 import { SynthesizedStack } from "../../../src/operations/shared/stack-files";
@@ -46,6 +47,7 @@ describeWithTerraform(
     let gateway: LocalGateway;
     let mapping: LocalEventSourceMapping;
     let dlqUrl: string;
+    let quarantineUrl: string;
     const logs: string[] = [];
 
     beforeAll(async () => {
@@ -58,6 +60,7 @@ describeWithTerraform(
       }
       ssm.destroy();
       dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "verify-dlq.fifo", Attributes: { FifoQueue: "true" } }))).QueueUrl!;
+      quarantineUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "verify-quarantine.fifo", Attributes: { FifoQueue: "true" } }))).QueueUrl!;
       const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
       const queueUrl = (
         await sqs.send(
@@ -106,13 +109,9 @@ describeWithTerraform(
       const deployed = new Map([["aws_sqs_queue.webhook_queue", { url: queueUrl }]]);
       gateway = await startLocalGateway({ routes: gatewayRoutes(stack, deployed), sqs, apiId: "api1" });
 
-      const resolved = resolveSettings(settings);
-      const sources = Object.fromEntries(
-        Object.values(resolved.sources).map((source) => [
-          source.name,
-          { targets: source.targets, ...(source.signature && { signature: source.signature }) },
-        ]),
-      );
+      // The forwarder's SOURCES as the stack writes them (groups, targets, schemes), Terraform's jsonencode evaluated.
+      const synthesizedEnvironment = (stack as unknown as { resource: Record<string, Record<string, any>> }).resource.aws_lambda_function
+        .webhook_event_producer.environment.variables;
       const bundle = bundleLambda("forwarder");
       mapping = new LocalEventSourceMapping(
         {
@@ -134,9 +133,8 @@ describeWithTerraform(
             memorySizeMb: 128,
             runtime: "nodejs22.x",
             environment: {
-              SOURCES: JSON.stringify(sources),
-              DEFAULT_SOURCE: "default",
-              DEAD_LETTER_QUEUE_URL: dlqUrl,
+              SOURCES: resolveReferences(synthesizedEnvironment.SOURCES, deployed),
+              QUARANTINE_QUEUE_URL: quarantineUrl,
               FORWARD_TIMEOUT_MS: "2000",
               POWERTOOLS_LOG_LEVEL: "INFO",
             },
@@ -165,21 +163,18 @@ describeWithTerraform(
     };
     const deliveredBodies = () => target.received.map((request) => request.body.toString());
     const quarantined: Message[] = [];
-    /** Waits until `body` was delivered, or quarantined (then returns its DLQ message). */
+    /** Waits until `body` was delivered, or quarantined (then returns its message in the quarantine queue). */
     const outcome = async (body: string): Promise<"delivered" | Message> => {
       for (let attempt = 0; attempt < 150; attempt++) {
         if (deliveredBodies().includes(body)) return "delivered";
         const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlqUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ["All"],
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: 0,
-          }),
+          new ReceiveMessageCommand({ QueueUrl: quarantineUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], WaitTimeSeconds: 0 }),
         );
-        // Looked at without hiding them (visibility 0): a FIFO DLQ gives a group's next message only after its first.
-        quarantined.push(...(received.Messages ?? []).filter((message) => !quarantined.some((known) => known.MessageId === message.MessageId)));
+        // Kept here and taken out of the queue, so that the next receive gets the next ones (FIFO: 10 at most).
+        for (const message of received.Messages ?? []) {
+          quarantined.push(message);
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: quarantineUrl, ReceiptHandle: message.ReceiptHandle }));
+        }
         const found = quarantined.find((message) => message.Body === body);
         if (found) return found;
         await new Promise((r) => setTimeout(r, 100));
@@ -310,7 +305,26 @@ describeWithTerraform(
       expect(reasonOf(await outcome(forged))).toBe("signature mismatch");
     });
 
-    test("a quarantined webhook keeps its source, group and attributes in the DLQ, so a redrive after a fix verifies", async () => {
+    test("request headers cannot relabel a forged webhook as the unsigned source, nor add attributes: quarantined, never delivered", async () => {
+      // A signature header that ends its JSON string and adds the source attribute, pasted by the integration's template.
+      const relabelled = unique("relabelled", { repository: { id: 7 } });
+      await post("github", relabelled, {
+        "x-hub-signature-256": 'sha256=00"},"webhook-source":{"DataType":"String","StringValue":"default',
+        "x-github-delivery": randomUUID(),
+      });
+      expect(reasonOf(await outcome(relabelled))).toMatch(/contradicts the message group of source github|signature mismatch/);
+      // A delivery header that adds an attribute of its own.
+      const injected = unique("injected", { repository: { id: 8 } });
+      await post("github", injected, {
+        ...(await githubHeaders(SECRETS.github, injected, "d-1")),
+        "x-github-delivery": 'd-1"},"webhook-target":{"DataType":"String","StringValue":"elsewhere',
+      });
+      expect(reasonOf(await outcome(injected))).toBe("forged: attribute webhook-target is not one the route of source github writes");
+      expect(deliveredBodies()).not.toContain(relabelled);
+      expect(deliveredBodies()).not.toContain(injected);
+    });
+
+    test("a quarantined webhook keeps its source, group and attributes in the quarantine queue (a release after a fix verifies); the DLQ stays empty", async () => {
       const github = quarantined.find((message) => message.MessageAttributes?.["webhook-source"]?.StringValue === "github");
       expect(github?.MessageAttributes).toMatchObject({
         "webhook-source": { StringValue: "github" },
@@ -321,8 +335,13 @@ describeWithTerraform(
       const log = logs
         .filter((line) => line.startsWith("{"))
         .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((entry) => entry.message === "webhook quarantined: signature not verified");
-      expect(log).toMatchObject({ source: expect.any(String), reason: expect.any(String), deadLetterMessageId: expect.any(String) });
+        .find((entry) => entry.message === "webhook quarantined");
+      expect(log).toMatchObject({ source: expect.any(String), reason: expect.any(String), quarantineMessageId: expect.any(String) });
+      // Forgeries are not delivery failures: nothing of them reached the DLQ or its alarms.
+      const dlq = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+      );
+      expect(dlq.Attributes).toEqual({ ApproximateNumberOfMessages: "0", ApproximateNumberOfMessagesNotVisible: "0" });
     });
   },
   ["moto_server"],

@@ -65,8 +65,8 @@ describe.each(LOADERS)("the application, %s", (_name, load) => {
     });
   });
 
-  test("at INFO: one line of metadata (request ID, route, query, size, chosen headers), never the body or credentials", async () => {
-    const { entries } = await invoke("INFO", event());
+  test("at INFO: one line of metadata (request ID, route, size, chosen headers), never the body, the query string or credentials", async () => {
+    const { entries } = await invoke("INFO", event({ rawQueryString: "token=s3cr3t-in-query" }));
     expect(entries).toEqual([
       expect.objectContaining({
         level: "INFO",
@@ -75,7 +75,6 @@ describe.each(LOADERS)("the application, %s", (_name, load) => {
         requestId: "Kq0ZXj2xNjMEJdw=",
         routeKey: "POST /application-hook",
         path: "/application-hook",
-        query: "group=g1",
         bodyBytes: Buffer.byteLength(BODY),
         headers: { "content-type": "application/json", "user-agent": "forwarder", "webhook-id": "msg_1" },
         signed: false,
@@ -83,20 +82,27 @@ describe.each(LOADERS)("the application, %s", (_name, load) => {
     ]);
     expect(JSON.stringify(entries)).not.toContain("someone@example.com");
     expect(JSON.stringify(entries)).not.toContain("secret");
+    expect(JSON.stringify(entries)).not.toContain("s3cr3t");
+  });
+
+  test("the IAM principal API Gateway let in, on the INFO line", async () => {
+    const caller = "arn:aws:sts::123456789012:assumed-role/mz-dev-webhook-event-producer-execution-role/mz-dev-webhook-event-producer";
+    const requestContext = { requestId: "r", authorizer: { iam: { userArn: caller } } } as unknown as APIGatewayProxyEventV2["requestContext"];
+    const { entries } = await invoke("INFO", event({ requestContext }));
+    expect(entries[0]).toMatchObject({ caller });
   });
 
   test("at DEBUG: the body too, decoded when API Gateway base64-encoded it", async () => {
     const { entries } = await invoke("DEBUG", event({ body: Buffer.from(BODY).toString("base64"), isBase64Encoded: true }));
     expect(entries.map((entry) => entry.message)).toEqual(["webhook received", "webhook body"]);
     expect(entries[0].bodyBytes).toBe(Buffer.byteLength(BODY));
-    expect(entries[1]).toMatchObject({ level: "DEBUG", requestId: "Kq0ZXj2xNjMEJdw=", body: BODY });
+    expect(entries[1]).toMatchObject({ level: "DEBUG", requestId: "Kq0ZXj2xNjMEJdw=", query: "group=g1", body: BODY });
   });
 
   test("a request without body or query still answers 200", async () => {
     const { answer, entries } = await invoke("INFO", event({ body: undefined, rawQueryString: "" }));
     expect(answer.statusCode).toBe(200);
     expect(entries[0]).toMatchObject({ bodyBytes: 0 });
-    expect(entries[0].query).toBeUndefined();
   });
 
   test("a signed request from the forwarder: every logged header, and that it was signed, never the signature", async () => {

@@ -4,51 +4,25 @@
  * main queue whose maxReceiveCount a peek would use up. A refusal exits 2 and touches
  * nothing: the queues are checked directly afterwards, receive counts included.
  */
-import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
-import { REGION, bodiesByGroup, createQueuePair, drain, jsonOf, putMessages, queueCounts, runCli, sqsClient } from "../../support/cli-harness";
+import {
+  bodiesByGroup,
+  createQueuePair,
+  drain,
+  jsonOf,
+  putMessages,
+  queueCounts,
+  receiveCounts,
+  receivedOnce,
+  runCli,
+  useMotoServer,
+} from "../../support/cli-harness";
 
 jest.setTimeout(60_000);
 
-let moto: MotoServer;
-let sqs: SQSClient;
-/** Global options pointing the CLI at the emulator. */
-let aws: string[];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  sqs = sqsClient(moto.endpoint);
-  aws = ["--endpoint-url", moto.endpoint, "--region", REGION];
-});
-
-afterAll(async () => {
-  sqs?.destroy();
-  await moto?.stop();
-});
-
-/**
- * Receives every message of a queue once (at most 10 per group) and returns each body's
- * receive count: 1 everywhere means nothing had received them before. Leaves them held.
- */
-async function receiveCounts(url: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
-      }),
-    );
-    if (Messages.length === 0) return counts;
-    for (const message of Messages) counts[message.Body!] = Number(message.Attributes?.ApproximateReceiveCount);
-  }
-}
-
-const receivedOnce = (bodies: readonly { body: string }[]) => Object.fromEntries(bodies.map(({ body }) => [body, 1]));
+const emulator = useMotoServer();
 
 test("swapped --queue-url and --dlq-url: peek and redrive refuse, saying which looks like which, and touch nothing", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "swapped-webhook-queue", { redriveAllowPolicy: true });
   const inDlq = await putMessages(sqs, pair.dlqUrl, { a: 2, b: 1 }, "in-dlq");
   const inQueue = await putMessages(sqs, pair.queueUrl, { a: 1 }, "in-queue");
@@ -69,11 +43,12 @@ test("swapped --queue-url and --dlq-url: peek and redrive refuse, saying which l
 
   expect(await queueCounts(sqs, pair.dlqUrl)).toEqual({ visible: 3, inFlight: 0 });
   expect(await queueCounts(sqs, pair.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
-  expect(await receiveCounts(pair.dlqUrl)).toEqual(receivedOnce(inDlq));
-  expect(await receiveCounts(pair.queueUrl)).toEqual(receivedOnce(inQueue));
+  expect(await receiveCounts(sqs, pair.dlqUrl)).toEqual(receivedOnce(inDlq));
+  expect(await receiveCounts(sqs, pair.queueUrl)).toEqual(receivedOnce(inQueue));
 });
 
 test("a DLQ that is not the queue's: refused when the queue's RedrivePolicy names another DLQ, or when neither queue names the other", async () => {
+  const { sqs, aws } = emulator;
   const first = await createQueuePair(sqs, "first-webhook-queue");
   const second = await createQueuePair(sqs, "second-webhook-queue");
   const unrelated = await createQueuePair(sqs, "unrelated-webhook-queue", { maxReceiveCount: null });
@@ -103,11 +78,12 @@ test("a DLQ that is not the queue's: refused when the queue's RedrivePolicy name
   expect(await queueCounts(sqs, second.dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
   expect(await queueCounts(sqs, first.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
   expect(await queueCounts(sqs, unrelated.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
-  expect(await receiveCounts(second.dlqUrl)).toEqual(receivedOnce(inDlq));
-  expect(await receiveCounts(unrelated.dlqUrl)).toEqual({ [JSON.stringify({ tag: "unrelated-dlq", groupId: "a", seq: 1 })]: 1 });
+  expect(await receiveCounts(sqs, second.dlqUrl)).toEqual(receivedOnce(inDlq));
+  expect(await receiveCounts(sqs, unrelated.dlqUrl)).toEqual({ [JSON.stringify({ tag: "unrelated-dlq", groupId: "a", seq: 1 })]: 1 });
 });
 
 test("a pair named only by the DLQ's RedriveAllowPolicy (the queue has no RedrivePolicy) is accepted", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "allow-only-webhook-queue", { maxReceiveCount: null, redriveAllowPolicy: true });
   const sent = await putMessages(sqs, pair.dlqUrl, { a: 2, b: 1 });
   const both = [...aws, "--queue-url", pair.queueUrl, "--dlq-url", pair.dlqUrl];
@@ -122,6 +98,7 @@ test("a pair named only by the DLQ's RedriveAllowPolicy (the queue has no Redriv
 });
 
 test("peek --from queue is refused when maxReceiveCount <= 2 unless --force; with 3 it is allowed", async () => {
+  const { sqs, aws } = emulator;
   const one = await createQueuePair(sqs, "receive-once-webhook-queue", { maxReceiveCount: 1 });
   const two = await createQueuePair(sqs, "receive-twice-webhook-queue", { maxReceiveCount: 2 });
   const three = await createQueuePair(sqs, "receive-thrice-webhook-queue", { maxReceiveCount: 3 });
@@ -149,13 +126,13 @@ test("peek --from queue is refused when maxReceiveCount <= 2 unless --force; wit
   expect(jsonOf(allowedThree)).toMatchObject({ from: "queue", count: 2 });
   // Refused: nothing was received.
   expect(await queueCounts(sqs, one.queueUrl)).toEqual({ visible: 3, inFlight: 0 });
-  expect(await receiveCounts(two.queueUrl)).toEqual(receivedOnce(sentTwo));
+  expect(await receiveCounts(sqs, two.queueUrl)).toEqual(receivedOnce(sentTwo));
 
   const forced = await runCli(["peek", ...aws, "--queue-url", one.queueUrl, "--from", "queue", "--force", "--json"]);
   expect(forced.code).toBe(0);
   expect(forced.stderr).toContain("peeking the main queue counts toward its maxReceiveCount (1)");
   expect(jsonOf(forced)).toMatchObject({ from: "queue", count: 3, messages: [{ receiveCount: 1 }, { receiveCount: 1 }, { receiveCount: 1 }] });
   // What the refusal warns of: the next receive (the forwarder's) finds nothing, SQS moved the peeked messages to the DLQ.
-  expect(await receiveCounts(one.queueUrl)).toEqual({});
+  expect(await receiveCounts(sqs, one.queueUrl)).toEqual({});
   expect(bodiesByGroup(await drain(sqs, one.dlqUrl))).toEqual(bodiesByGroup(sentOne));
 });

@@ -1,6 +1,7 @@
 /**
- * `send` against a real HTTP server on 127.0.0.1, and `--stack NAME` against a real
- * terraform state (a local-backend apply of output blocks) plus the synthesized route.
+ * `send` against a real HTTP server on 127.0.0.1 (and where its signing secret may come from),
+ * and `--stack NAME` against a real terraform state (a local-backend apply of output blocks)
+ * plus the synthesized route.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,12 +9,22 @@ import { IncomingHttpHeaders, Server, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { Webhook } from "standardwebhooks";
-import { EMULATOR_CREDENTIALS, MotoServer, freePort, startMotoServer } from "../../../src/operations/emulator/moto-server";
+import { EMULATOR_CREDENTIALS, freePort } from "../../../src/operations/emulator/moto-server";
 import { terraformEnv } from "../../../src/operations/terraform/provider-installation";
-import { REGION, cliEnv, createQueuePair, jsonOf, putMessages, queueCounts, runCli, sqsClient } from "../../support/cli-harness";
+import {
+  REGION,
+  cliEnv,
+  createQuarantineQueue,
+  createQueuePair,
+  jsonOf,
+  putMessages,
+  putQuarantined,
+  queueCounts,
+  runCli,
+  useMotoServer,
+} from "../../support/cli-harness";
 import { octokit, stripe } from "../../support/saas-signers";
 
 jest.setTimeout(60_000);
@@ -28,9 +39,8 @@ interface RecordedRequest {
 let server: Server;
 let baseUrl: string;
 const requests: RecordedRequest[] = [];
-let moto: MotoServer;
-let sqs: SQSClient;
 let workDir: string;
+const emulator = useMotoServer();
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -45,15 +55,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  moto = await startMotoServer();
-  sqs = sqsClient(moto.endpoint);
   workDir = mkdtempSync(join(tmpdir(), "webhook-queue-cli-"));
 });
 
 afterAll(async () => {
   await new Promise((resolveClose) => server?.close(resolveClose));
-  sqs?.destroy();
-  await moto?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -136,31 +142,45 @@ function applyStack(stacksDir: string, name: string, outputs: Record<string, unk
 }
 
 test("--stack reads the queues and the route from a deployed stack's terraform outputs", async () => {
+  const { sqs, moto } = emulator;
   const pair = await createQueuePair(sqs, "stack-webhook-queue");
+  const quarantine = await createQuarantineQueue(sqs, "stack-webhook-queue");
   await putMessages(sqs, pair.dlqUrl, { "mz-dev-sqs-webhook": 2 });
+  await putQuarantined(sqs, quarantine.url, { source: "github", groupId: "github:r1", webhookId: "d-1" });
   const stacksDir = join(workDir, "stacks");
   applyStack(stacksDir, "mz-dev", {
     queue_url: pair.queueUrl,
     queue_arn: pair.queueArn,
     dlq_url: pair.dlqUrl,
     dlq_arn: pair.dlqArn,
+    quarantine_url: quarantine.url,
+    quarantine_arn: quarantine.arn,
     apigateway_endpoint: baseUrl,
     apigateway_id: "abc123",
   });
   const aws = ["--endpoint-url", moto.endpoint, "--region", REGION];
 
-  // status and peek both hold the DLQ's messages for a moment, so they run one after the other.
   const [status, sent, missing] = await Promise.all([
     runCli(["status", ...aws, "--stack", "mz-dev", "--stacks-dir", stacksDir, "--json"]),
     runCli(["send", "--stack", "mz-dev", "--stacks-dir", stacksDir, "--sample"]),
     runCli(["status", ...aws, "--stack", "mz-prod", "--stacks-dir", stacksDir]),
   ]);
-  // An operator's machine without a provider mirror (the registry's way): `terraform output` installs no provider.
-  const peek = await runCli(["peek", ...aws, "--stack", "mz-dev", "--json"], {
-    env: cliEnv({ WEBHOOK_QUEUE_STACKS_DIR: stacksDir, WEBHOOK_QUEUE_PROVIDER_MIRROR: "registry" }),
-  });
+  // Each holds its own queue's messages for a moment, after status has counted them.
+  const [peek, listed] = await Promise.all([
+    // An operator's machine without a provider mirror (the registry's way): `terraform output` installs no provider.
+    runCli(["peek", ...aws, "--stack", "mz-dev", "--json"], {
+      env: cliEnv({ WEBHOOK_QUEUE_STACKS_DIR: stacksDir, WEBHOOK_QUEUE_PROVIDER_MIRROR: "registry" }),
+    }),
+    runCli(["quarantine", "list", ...aws, "--stack", "mz-dev", "--stacks-dir", stacksDir, "--json"]),
+  ]);
   expect(status.code).toBe(0);
-  expect(jsonOf(status)).toMatchObject({ queue: { url: pair.queueUrl }, dlq: { url: pair.dlqUrl, visible: 2 } });
+  expect(jsonOf(status)).toMatchObject({
+    queue: { url: pair.queueUrl },
+    dlq: { url: pair.dlqUrl, visible: 2 },
+    quarantine: { url: quarantine.url, visible: 1 },
+  });
+  expect(listed.code).toBe(0);
+  expect(jsonOf(listed)).toMatchObject({ from: "quarantine", queueUrl: quarantine.url, count: 1 });
   expect(peek.code).toBe(0);
   expect(jsonOf(peek)).toMatchObject({ queueUrl: pair.dlqUrl, count: 2 });
   expect(sent.code).toBe(0);
@@ -168,9 +188,11 @@ test("--stack reads the queues and the route from a deployed stack's terraform o
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain(`stack mz-prod not found: ${join(stacksDir, "mz-prod")} does not exist`);
   expect(await queueCounts(sqs, pair.dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
+  expect(await queueCounts(sqs, quarantine.url)).toEqual({ visible: 1, inFlight: 0 });
 });
 
-test("send --source signs as the source's provider does: GitHub's, Stripe's and the Standard Webhooks libraries verify it; --secret-parameter reads SSM", async () => {
+test("send --source signs as the source's provider does, with a secret from a file, stdin, the environment or SSM: GitHub's, Stripe's and the Standard Webhooks libraries verify it", async () => {
+  const { moto } = emulator;
   const stacksDir = join(workDir, "signed-stacks");
   const source = (name: string, scheme: string) => ({
     route_key: `POST /webhooks/${name}`,
@@ -183,6 +205,8 @@ test("send --source signs as the source's provider does: GitHub's, Stripe's and 
   });
   const body = join(workDir, "event.json");
   writeFileSync(body, '{"id":"evt_1","type":"invoice.paid"}');
+  const secretFile = join(workDir, "github-secret");
+  writeFileSync(secretFile, "gh-secret\n"); // as `echo` or an editor leaves it: the newline is not part of the secret
   const common = ["send", "--stack", "signed", "--stacks-dir", stacksDir, "--file", body];
   const whsec = `whsec_${Buffer.from("a standard webhooks secret, 32 b").toString("base64")}`;
   const ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
@@ -190,9 +214,9 @@ test("send --source signs as the source's provider does: GitHub's, Stripe's and 
   ssm.destroy();
 
   const runs = [
-    await runCli([...common, "--source", "github", "--secret", "gh-secret"]),
-    await runCli([...common, "--source", "stripe", "--secret", "whsec_stripe"]),
-    await runCli([...common, "--source", "svix", "--secret", whsec]),
+    await runCli([...common, "--source", "github", "--secret-file", secretFile]),
+    await runCli([...common, "--source", "stripe"], { env: cliEnv({ WEBHOOK_QUEUE_SIGNING_SECRET: "whsec_stripe" }) }),
+    await runCli([...common, "--source", "svix", "--secret-file", "-"], { input: `${whsec}\n` }),
     await runCli([
       ...common,
       "--source",
@@ -215,12 +239,54 @@ test("send --source signs as the source's provider does: GitHub's, Stripe's and 
   expect(new Webhook(whsec).verify(svix.text, svix.headers as Record<string, string>)).toMatchObject({ id: "evt_1" });
   expect(await octokit.verify("from-ssm", fromSsm.text, String(fromSsm.headers["x-hub-signature-256"]))).toBe(true);
 
-  const [unknown, noStack] = await Promise.all([
-    runCli([...common, "--source", "gitlab", "--secret", "x"]),
+  const [unknown, noStack, unsigned] = await Promise.all([
+    runCli([...common, "--source", "gitlab", "--secret-file", secretFile]),
     runCli(["send", "--source", "github", "--file", body]),
+    runCli(["send", "--url", `${baseUrl}/sqs-hook`, "--file", body], { env: cliEnv({ WEBHOOK_QUEUE_SIGNING_SECRET: "whsec_stripe" }) }),
   ]);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('stack signed has no source "gitlab" (its sources: github, stripe, svix)');
   expect(noStack.code).toBe(2);
   expect(noStack.stderr).toContain("--source needs --stack NAME");
+  expect(unsigned.code).toBe(2);
+  expect(unsigned.stderr).toContain("signing with the secret from WEBHOOK_QUEUE_SIGNING_SECRET needs --source NAME");
+  expect(requests).toHaveLength(4);
+});
+
+test("send refuses a secret on the command line, naming the ways to give one, and an empty or ambiguous secret; nothing is sent", async () => {
+  const url = `${baseUrl}/sqs-hook`;
+  const emptyFile = join(workDir, "empty-secret");
+  writeFileSync(emptyFile, "\n");
+  const secretFile = join(workDir, "a-secret");
+  writeFileSync(secretFile, "s3cr3t");
+  const [onCommandLine, bare, asJson, empty, emptyEnv, missing, twoWays, twoStdins] = await Promise.all([
+    runCli(["send", "--url", url, "--sample", "--secret", "s3cr3t-on-the-command-line"]),
+    runCli(["send", "--url", url, "--sample", "--secret"]),
+    runCli(["send", "--url", url, "--sample", "--secret=s3cr3t-on-the-command-line", "--json"]),
+    runCli(["send", "--url", url, "--sample", "--secret-file", emptyFile]),
+    runCli(["send", "--url", url, "--sample"], { env: cliEnv({ WEBHOOK_QUEUE_SIGNING_SECRET: "" }) }),
+    runCli(["send", "--url", url, "--sample", "--secret-file", join(workDir, "no-such-secret")]),
+    runCli(["send", "--url", url, "--sample", "--secret-file", secretFile, "--secret-parameter", "/webhooks/github/secret"]),
+    runCli(["send", "--url", url, "--file", "-", "--secret-file", "-"], { input: "s3cr3t" }),
+  ]);
+  const refusal =
+    "webhook-queue: --secret is refused: a secret on the command line shows in the process list and stays in the shell history. " +
+    "Give it with --secret-file FILE (or --secret-file - for stdin), the environment variable WEBHOOK_QUEUE_SIGNING_SECRET, " +
+    "or --secret-parameter NAME (SSM)\n";
+  expect(onCommandLine).toMatchObject({ code: 2, stdout: "", stderr: refusal });
+  expect(bare).toMatchObject({ code: 2, stderr: refusal });
+  expect(asJson.code).toBe(2);
+  expect(jsonOf(asJson)).toEqual({ error: refusal.replace(/^webhook-queue: /, "").trimEnd(), exitCode: 2 });
+  expect(asJson.stdout + asJson.stderr).not.toContain("s3cr3t");
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toContain(`the signing secret from --secret-file ${emptyFile} is empty: give a secret with --secret-file FILE`);
+  expect(emptyEnv.code).toBe(2);
+  expect(emptyEnv.stderr).toContain("the signing secret from WEBHOOK_QUEUE_SIGNING_SECRET is empty");
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain(`--secret-file ${join(workDir, "no-such-secret")} cannot be read: ENOENT`);
+  expect(twoWays.code).toBe(2);
+  expect(twoWays.stderr).toContain("give --secret-file or --secret-parameter, not both");
+  expect(twoStdins.code).toBe(2);
+  expect(twoStdins.stderr).toContain("--secret-file - and --file - both read stdin");
+  expect(requests).toEqual([]);
 });

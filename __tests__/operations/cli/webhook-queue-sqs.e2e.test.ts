@@ -2,45 +2,36 @@
  * End to end against moto_server: the CLI runs as a child process (bin/webhook-queue.js)
  * on FIFO queues created with the SDK, and the queues are checked directly afterwards.
  */
+import { PutMetricDataCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { EMULATOR_CREDENTIALS } from "../../../src/operations/emulator/moto-server";
 import {
   REGION,
   SentMessage,
   bodiesByGroup,
   cliEnv,
+  createQuarantineQueue,
   createQueuePair,
   drain,
   finished,
   jsonOf,
   putMessages,
+  putQuarantined,
   queueCounts,
+  receiveCounts,
+  receivedOnce,
   runCli,
   runInTerminal,
   spawnCli,
-  sqsClient,
   stderrMatching,
+  useMotoServer,
 } from "../../support/cli-harness";
 
 jest.setTimeout(60_000);
 
-let moto: MotoServer;
-let sqs: SQSClient;
-/** Global options pointing the CLI at the emulator. */
-let aws: string[];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  sqs = sqsClient(moto.endpoint);
-  aws = ["--endpoint-url", moto.endpoint, "--region", REGION];
-});
-
-afterAll(async () => {
-  sqs?.destroy();
-  await moto?.stop();
-});
+const emulator = useMotoServer();
 
 function idsByGroup(messages: readonly SentMessage[]): Record<string, string[]> {
   const groups: Record<string, string[]> = {};
@@ -49,6 +40,7 @@ function idsByGroup(messages: readonly SentMessage[]): Record<string, string[]> 
 }
 
 test("peek shows every DLQ message with group, receive count and body, and leaves them there", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "peek-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { "orders-eu": 4, "orders-us": 3, billing: 2 });
 
@@ -76,7 +68,48 @@ test("peek shows every DLQ message with group, receive count and body, and leave
   expect(bodiesByGroup(direct)).toEqual(bodiesByGroup(sent));
 });
 
+/** Characters a terminal acts on; text output keeps only its own line breaks. */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+
+test("peek shows a forged body's and attributes' controls escaped: no carriage return, ANSI sequence, C1 CSI or bidi override reaches the terminal", async () => {
+  const { sqs, aws } = emulator;
+  const pair = await createQueuePair(sqs, "forged-webhook-queue");
+  // What a forged webhook could carry to hide its quarantine reason: return to the line start, erase it, write another.
+  const forged = "evil\r\x1b[2K\x1b[32mdelivered ok\x1b[0m \u009b2K \u202etxt.exe";
+  const groupId = "forged\u202e\x1b[2K";
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: pair.dlqUrl,
+      MessageBody: `{"body":"${forged}"}`,
+      MessageGroupId: groupId,
+      MessageAttributes: {
+        "webhook-source": { DataType: "String", StringValue: `github${forged}` },
+        "webhook-id": { DataType: "String", StringValue: `v=${forged}` },
+        "quarantine-reason": { DataType: "String", StringValue: `signature mismatch${forged}` },
+      },
+    }),
+  );
+
+  const text = await runCli(["peek", ...aws, "--dlq-url", pair.dlqUrl, "--full"]);
+  expect(text.code).toBe(0);
+  expect(text.stdout).not.toMatch(RAW_CONTROLS);
+  expect(text.stderr).not.toMatch(RAW_CONTROLS);
+  const escaped = "evil\\r\\x1b[2K\\x1b[32mdelivered ok\\x1b[0m \\u009b2K \\u202etxt.exe";
+  expect(text.stdout).toContain(`github${escaped}  forged\\u202e\\x1b[2K  ${escaped}`);
+  expect(text.stdout).toContain(`signature mismatch${escaped}  {"body":"${escaped}"}`);
+
+  const json = await runCli(["peek", ...aws, "--dlq-url", pair.dlqUrl, "--json"]);
+  expect(json.code).toBe(0);
+  expect(json.stdout).not.toMatch(RAW_CONTROLS);
+  const [message] = jsonOf(json).messages;
+  expect(message).toMatchObject({ groupId, source: `github${forged}`, webhookId: forged, quarantineReason: `signature mismatch${forged}` });
+  expect(message.body).toBe(`{"body":"${forged}"}`);
+  expect(message.messageAttributes["quarantine-reason"].StringValue).toBe(`signature mismatch${forged}`);
+});
+
 test("redrive moves every message back in group order, beyond one receive batch per group", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "redrive-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { "mz-dev-sqs-webhook": 12, partner: 8, billing: 5 });
   await sqs.send(
@@ -103,31 +136,12 @@ test("redrive moves every message back in group order, beyond one receive batch 
   expect(back.find((m) => m.body === sent[0].body)?.deduplicationId).toBe(`redrive-${sent[0].messageId}`);
 });
 
-/** A webhook the forwarder quarantined: its source, webhook ID and signature header kept, with the reason. */
-async function putQuarantined(sqs: SQSClient, dlqUrl: string, source: string, groupId: string, webhookId: string): Promise<SentMessage> {
-  const body = JSON.stringify({ source, webhookId });
-  const { MessageId } = await sqs.send(
-    new SendMessageCommand({
-      QueueUrl: dlqUrl,
-      MessageBody: body,
-      MessageGroupId: groupId,
-      MessageDeduplicationId: `quarantine-${webhookId}`,
-      MessageAttributes: {
-        "webhook-source": { DataType: "String", StringValue: source },
-        "webhook-id": { DataType: "String", StringValue: `v=${webhookId}` },
-        "header.x-hub-signature-256": { DataType: "String", StringValue: "v=sha256=00" },
-        "quarantine-reason": { DataType: "String", StringValue: "signature mismatch" },
-      },
-    }),
-  );
-  return { messageId: MessageId!, groupId, body };
-}
-
-test("peek names source, webhook ID and quarantine reason; redrive --source moves one source's; a webhook failed again during the run moves once", async () => {
+test("peek names source, webhook ID and quarantine reason; redrive --source moves one source's; a legacy quarantined webhook moved with --include-quarantined and failed again during the run moves once", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "sources-webhook-queue");
   const [legacy] = await putMessages(sqs, pair.dlqUrl, { "mz-dev-sqs-webhook": 1 });
-  const github = await putQuarantined(sqs, pair.dlqUrl, "github", "github:r1", "d-1");
-  const stripe = await putQuarantined(sqs, pair.dlqUrl, "stripe", "stripe:cus_1", "evt_1");
+  const github = await putQuarantined(sqs, pair.dlqUrl, { source: "github", groupId: "github:r1", webhookId: "d-1" });
+  const stripe = await putQuarantined(sqs, pair.dlqUrl, { source: "stripe", groupId: "stripe:cus_1", webhookId: "evt_1" });
   const common = [...aws, "--queue-url", pair.queueUrl, "--dlq-url", pair.dlqUrl];
 
   const peek = await runCli(["peek", ...common]);
@@ -172,7 +186,7 @@ test("peek names source, webhook ID and quarantine reason; redrive --source move
   })();
   try {
     // The pause after the move gives the forwarder time to send it back while the run goes on.
-    const byGithub = await runCli(["redrive", ...common, "--source", "github", "--pace-ms", "2500", "--yes", "--json"]);
+    const byGithub = await runCli(["redrive", ...common, "--source", "github", "--include-quarantined", "--pace-ms", "2500", "--yes", "--json"]);
     expect(byGithub.code).toBe(0);
     const report = jsonOf(byGithub);
     expect(report.moved).toEqual([expect.objectContaining({ messageId: github.messageId, groupId: "github:r1" })]);
@@ -196,6 +210,7 @@ test("peek names source, webhook ID and quarantine reason; redrive --source move
 });
 
 test("--dry-run moves nothing; --group and --message-id move only what they name, in order", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "filter-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { a: 3, b: 3, c: 2 });
   const common = [...aws, "--queue-url", pair.queueUrl, "--dlq-url", pair.dlqUrl];
@@ -226,6 +241,7 @@ test("--dry-run moves nothing; --group and --message-id move only what they name
 });
 
 test("a redrive killed midway (SIGKILL), run again, leaves every message in the queue exactly once and the DLQ empty", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "killed-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { g1: 6, g2: 5, g3: 5, g4: 4 });
   // What a run killed between SendMessage and DeleteMessage leaves behind: a copy in the
@@ -266,6 +282,7 @@ test("a redrive killed midway (SIGKILL), run again, leaves every message in the 
 });
 
 test("a redrive stopped with Ctrl-C releases what it holds; the re-run finishes in group order", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "stopped-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { g1: 7, g2: 6, g3: 5 });
   const common = [...aws, "--queue-url", pair.queueUrl, "--dlq-url", pair.dlqUrl, "--yes"];
@@ -288,6 +305,7 @@ test("a redrive stopped with Ctrl-C releases what it holds; the re-run finishes 
 });
 
 test("on a terminal, redrive asks first and moves nothing unless the answer is yes", async () => {
+  const { sqs, aws } = emulator;
   const pair = await createQueuePair(sqs, "prompt-webhook-queue");
   const sent = await putMessages(sqs, pair.dlqUrl, { a: 2 });
   const args = ["redrive", ...aws, "--queue-url", pair.queueUrl];
@@ -304,10 +322,37 @@ test("on a terminal, redrive asks first and moves nothing unless the answer is y
   expect(bodiesByGroup(await drain(sqs, pair.queueUrl))).toEqual(bodiesByGroup(sent));
 });
 
-test("status shows depth, in-flight and oldest age of both queues and the event source mapping, consuming nothing", async () => {
+/** What SQS publishes to CloudWatch once a minute (moto publishes nothing): the queue's oldest age at each time. */
+async function publishOldestAge(endpoint: string, queueName: string, points: readonly { secondsAgo: number; value: number }[]): Promise<void> {
+  const cloudwatch = new CloudWatchClient({ region: REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
+  await cloudwatch.send(
+    new PutMetricDataCommand({
+      Namespace: "AWS/SQS",
+      MetricData: points.map(({ secondsAgo, value }) => ({
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [{ Name: "QueueName", Value: queueName }],
+        Timestamp: new Date(Date.now() - secondsAgo * 1000),
+        Value: value,
+        Unit: "Seconds",
+      })),
+    }),
+  );
+  cloudwatch.destroy();
+}
+
+test("status shows depth, in-flight and CloudWatch's oldest age of the three queues and the event source mapping, receiving nothing", async () => {
+  const { sqs, aws, moto } = emulator;
   const pair = await createQueuePair(sqs, "status-webhook-queue");
-  await putMessages(sqs, pair.dlqUrl, { a: 2, b: 1 });
-  await putMessages(sqs, pair.queueUrl, { a: 1 });
+  const quarantine = await createQuarantineQueue(sqs, "status-webhook-queue");
+  const inDlq = await putMessages(sqs, pair.dlqUrl, { a: 2, b: 1 });
+  const inQueue = await putMessages(sqs, pair.queueUrl, { a: 1 });
+  const inQuarantine = [await putQuarantined(sqs, quarantine.url, { source: "github", groupId: "github:r1", webhookId: "d-1" })];
+  await publishOldestAge(moto.endpoint, "status-webhook-queue-dlq.fifo", [
+    { secondsAgo: 180, value: 4000 },
+    { secondsAgo: 60, value: 4321 },
+  ]);
+  // Older than 15 minutes: not the main queue's oldest age any more.
+  await publishOldestAge(moto.endpoint, "status-webhook-queue.fifo", [{ secondsAgo: 20 * 60, value: 999 }]);
   const iam = new IAMClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
   const lambda = new LambdaClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
   const role = await iam.send(
@@ -334,24 +379,42 @@ test("status shows depth, in-flight and oldest age of both queues and the event 
   );
   iam.destroy();
   lambda.destroy();
+  const queues = [...aws, "--queue-url", pair.queueUrl, "--quarantine-url", quarantine.url];
 
-  const run = await runCli(["status", ...aws, "--queue-url", pair.queueUrl, "--json"]);
+  const run = await runCli(["status", ...queues, "--json"]);
   expect(run.code).toBe(0);
   const status = jsonOf(run);
-  expect(status.queue).toMatchObject({ url: pair.queueUrl, visible: 1, inFlight: 0, sampled: false, oldestAgeSeconds: null });
-  expect(status.dlq).toMatchObject({ url: pair.dlqUrl, visible: 3, inFlight: 0, sampled: true, oldestAgeSeconds: expect.any(Number) });
+  expect(status.queue).toEqual({
+    url: pair.queueUrl,
+    arn: pair.queueArn,
+    visible: 1,
+    inFlight: 0,
+    delayed: 0,
+    oldestAgeSeconds: null,
+    oldestAgeAt: null,
+    oldestAgeFrom: "cloudwatch",
+  });
+  expect(status.dlq).toMatchObject({ url: pair.dlqUrl, visible: 3, inFlight: 0, oldestAgeSeconds: 4321, oldestAgeFrom: "cloudwatch" });
+  expect(Date.now() - Date.parse(status.dlq.oldestAgeAt)).toBeLessThan(120_000);
+  expect(status.quarantine).toMatchObject({ url: quarantine.url, visible: 1, oldestAgeSeconds: null, oldestAgeFrom: "cloudwatch" });
   expect(status.eventSourceMappings).toEqual([expect.objectContaining({ state: "Disabled", functionArn: fn.FunctionArn, batchSize: 10 })]);
 
-  const text = await runCli(["status", ...aws, "--queue-url", pair.queueUrl, "--sample-main"]);
+  const text = await runCli(["status", ...queues]);
   expect(text.code).toBe(0);
-  expect(text.stdout).toMatch(/^queue\s+1\s+0\s+0\s+\d+s\s+http/m);
-  expect(text.stdout).toMatch(/^dlq\s+3\s+0\s+0\s+\d+s\s+http/m);
+  expect(text.stdout).toMatch(/^queue\s+1\s+0\s+0\s+n\/a \(no CloudWatch datapoint in 15 min\)\s+http/m);
+  expect(text.stdout).toMatch(/^dlq\s+3\s+0\s+0\s+1h 12m\s+http/m);
+  expect(text.stdout).toMatch(/^quarantine\s+1\s+0\s+0\s+n\/a \(no CloudWatch datapoint in 15 min\)\s+http/m);
   expect(text.stdout).toMatch(/event source mapping \S+: Disabled, function .*mz-dev-webhook-event-producer/);
-  expect(await queueCounts(sqs, pair.dlqUrl)).toEqual({ visible: 3, inFlight: 0 });
-  expect(await queueCounts(sqs, pair.queueUrl)).toEqual({ visible: 1, inFlight: 0 });
+  expect((await runCli(["status", ...aws, "--queue-url", pair.queueUrl, "--sample-main"])).code).toBe(2);
+
+  // Nothing was received: every message's first receive is this one.
+  expect(await receiveCounts(sqs, pair.dlqUrl)).toEqual(receivedOnce(inDlq));
+  expect(await receiveCounts(sqs, pair.queueUrl)).toEqual(receivedOnce(inQueue));
+  expect(await receiveCounts(sqs, quarantine.url)).toEqual(receivedOnce(inQuarantine));
 });
 
 test("clear errors: unknown queue, non-FIFO queue, missing credentials, no confirmation, bad options", async () => {
+  const { sqs, aws, moto } = emulator;
   const pair = await createQueuePair(sqs, "errors-webhook-queue");
   await putMessages(sqs, pair.dlqUrl, { a: 1 });
   const standard = await sqs.send(new CreateQueueCommand({ QueueName: "errors-standard-queue" }));

@@ -1,18 +1,29 @@
 /** The CLI's pure pieces: command-line splitting, validation, grouping, formatting. */
 import { UsageError, explainError } from "../../../src/operations/cli/errors";
-import { QueueMessage, bodyPreview, groupInReceiveOrder, matchesFilter, redriveDeduplicationId } from "../../../src/operations/cli/messages";
-import { formatAge, formatTable } from "../../../src/operations/cli/output";
+import {
+  NOT_QUARANTINED,
+  QueueMessage,
+  bodyPreview,
+  groupInReceiveOrder,
+  matchesFilter,
+  redriveDeduplicationId,
+  skipReason,
+} from "../../../src/operations/cli/messages";
+import { formatAge, formatTable, messageTable } from "../../../src/operations/cli/output";
+import { quarantineFilter } from "../../../src/operations/cli/commands/quarantine";
+import { latestDatapoint } from "../../../src/operations/cli/commands/status";
 import { parseHeader } from "../../../src/operations/cli/commands/send";
 import { parseRouteKey } from "../../../src/operations/cli/stack-outputs";
 import { main, webhookQueueProgram } from "../../../src/operations/cli/webhook-queue";
 import { integerIn, parseCommandLine } from "../../../src/operations/shared/command-line";
 import { QueueState, checkQueuePair } from "../../../src/operations/cli/aws";
-import { mainQueuePeekRisk } from "../../../src/operations/cli/commands/peek";
+import { mainQueuePeekRisk, receivedNote } from "../../../src/operations/cli/commands/peek";
 import {
   allowPolicyNames,
   parseQueueArn,
   parseRedriveAllowPolicy,
   parseRedrivePolicy,
+  queueNameOfUrl,
   regionFromQueueUrl,
 } from "../../../src/operations/shared/queue-pair";
 import { parseTerraformOutputs } from "../../../src/operations/shared/stack-files";
@@ -38,11 +49,61 @@ test("global options go before or after the command; each command's options are 
     globals: { region: "eu-west-1" },
   });
   expect(parse(["status", "--json", "--stack", "mz-dev"])).toMatchObject({ name: "status", globals: { json: true, stack: "mz-dev" } });
-  expect(parse(["redrive", "--group", "a", "--group", "b", "-y"])).toMatchObject({ options: { group: ["a", "b"], yes: true, waitInFlight: 40 } });
+  expect(parse(["redrive", "--group", "a", "--group", "b", "-y"])).toMatchObject({
+    options: { group: ["a", "b"], yes: true, waitInFlight: 40, includeQuarantined: false },
+  });
+  expect(parse(["redrive", "--include-quarantined"])).toMatchObject({ options: { includeQuarantined: true } });
+});
+
+test("quarantine: list is the default; --quarantine-url is global, before or after the subcommand", () => {
+  expect(parse(["quarantine", "--max", "3"])).toMatchObject({ name: "list", options: { from: "quarantine", max: 3, full: false } });
+  expect(parse(["--quarantine-url", "q", "quarantine", "list", "--from", "dlq"])).toMatchObject({
+    name: "list",
+    options: { from: "dlq" },
+    globals: { quarantineUrl: "q" },
+  });
+  expect(parse(["quarantine", "discard", "--all", "-y", "--from", "dlq", "--json"])).toMatchObject({
+    name: "discard",
+    options: { all: true, yes: true, dryRun: false, from: "dlq", messageId: [], source: [] },
+    globals: { json: true },
+  });
+  expect(parse(["quarantine", "release", "--message-id", "m1", "--message-id", "m2", "--quarantine-url", "q"])).toMatchObject({
+    name: "release",
+    options: { messageId: ["m1", "m2"], source: [], yes: false },
+    globals: { quarantineUrl: "q" },
+  });
+});
+
+test("a discard or a release names exactly one kind of filter; --from dlq discards only quarantined messages", () => {
+  const none = { messageId: [], source: [] };
+  expect(quarantineFilter("discard", { ...none, all: true }, "quarantine")).toEqual({
+    groups: new Set(),
+    sources: new Set(),
+    messageIds: new Set(),
+    quarantined: "include",
+    refuseForged: false,
+  });
+  expect(quarantineFilter("discard", { ...none, source: ["github", "stripe"] }, "dlq")).toMatchObject({
+    sources: new Set(["github", "stripe"]),
+    quarantined: "only",
+  });
+  expect(quarantineFilter("release", { ...none, messageId: ["m1"] }, "quarantine")).toMatchObject({
+    messageIds: new Set(["m1"]),
+    refuseForged: true,
+  });
+  expect(() => quarantineFilter("discard", none, "quarantine")).toThrow(
+    new UsageError("quarantine discard needs exactly one of --message-id ID, --source NAME or --all (given: none)"),
+  );
+  expect(() => quarantineFilter("release", { messageId: ["m1"], source: ["github"] }, "quarantine")).toThrow(
+    new UsageError("quarantine release needs exactly one of --message-id ID or --source NAME (given: --message-id and --source)"),
+  );
 });
 
 test("help is generated from the option definitions", () => {
-  expect(parse(["--help"]).help).toMatch(/Commands:\n {2}status \[options\] +depth, in-flight and oldest age/);
+  expect(parse(["--help"]).help).toMatch(/Commands:\n {2}status +depth, in-flight and oldest age of each queue/);
+  expect(parse(["--help"]).help).toMatch(/--quarantine-url <url> +the FIFO quarantine queue/);
+  expect(parse(["quarantine", "--help"]).help).toMatch(/list \[options\] +show quarantined webhooks.*\n +discard \[options\] +delete.*\n +release/);
+  expect(parse(["send", "--help"]).help).not.toMatch(/--secret </);
   expect(parse(["--help"]).help).toMatch(/--endpoint-url <url> +send AWS calls to this endpoint/);
   expect(parse(["redrive", "--help"]).help).toMatch(/--wait-in-flight <seconds> +when DLQ messages are in flight/);
   expect(parse(["help", "peek"]).help).toMatch(/Usage: webhook-queue peek \[options\]/);
@@ -52,6 +113,8 @@ test.each([
   [["peek", "--from", "elsewhere"], /argument 'elsewhere' is invalid\. Allowed choices are dlq, queue/],
   [["peek", "--max", "0"], /--max 0 is not allowed: give a whole number from 1 to 10000/],
   [["status", "--bogus"], /unknown option '--bogus'/],
+  [["status", "--sample-main"], /unknown option '--sample-main'/],
+  [["quarantine", "list", "--from", "queue"], /argument 'queue' is invalid\. Allowed choices are quarantine, dlq/],
   [["unpeek"], /unknown command 'unpeek'/],
 ])("%j is a usage error", (argv, message) => {
   expect(() => parse(argv)).toThrow(UsageError);
@@ -182,6 +245,61 @@ test("the redrive filter matches by group and by message ID; empty sets match al
   expect(matchesFilter(message("a", "2"), { ...all, messageIds: new Set(["1"]) })).toBe(false);
 });
 
+test("a redrive skips what carries a quarantine reason unless it includes it; a discard from the DLQ takes only that", () => {
+  const failed = message("a", "1");
+  const quarantined = { ...message("github:r1", "2"), quarantineReason: "signature mismatch" };
+  const all = { groups: new Set<string>(), messageIds: new Set<string>() };
+  expect(skipReason(failed, { ...all, quarantined: "skip" })).toBeUndefined();
+  expect(skipReason(quarantined, { ...all, quarantined: "skip" })).toBe(
+    'quarantined (signature mismatch), left in the DLQ: once you vouch for it, move it with "webhook-queue redrive --include-quarantined --message-id 2", ' +
+      'or drop it with "webhook-queue quarantine discard --from dlq --message-id 2"',
+  );
+  expect(skipReason(quarantined, { ...all, quarantined: "include" })).toBeUndefined();
+  expect(skipReason(quarantined, all)).toBeUndefined();
+  expect(skipReason(quarantined, { ...all, quarantined: "only" })).toBeUndefined();
+  expect(skipReason(failed, { ...all, quarantined: "only" })).toBe(NOT_QUARANTINED);
+  expect(skipReason(quarantined, { ...all, messageIds: new Set(["1"]), quarantined: "include" })).toBe("filtered out");
+});
+
+test("a webhook quarantined as forged is never moved back (its copy's attributes would be trusted); a discard takes it", () => {
+  const forged = {
+    ...message("github:r1", "3"),
+    quarantineReason: 'forged: attribute webhook-source "default" contradicts the message group of source github',
+  };
+  const all = { groups: new Set<string>(), messageIds: new Set<string>() };
+  expect(skipReason(forged, { ...all, refuseForged: true })).toBe(
+    'forged: attribute webhook-source "default" contradicts the message group of source github: never put back, its copy\'s attributes would be trusted; ' +
+      'drop it with "webhook-queue quarantine discard --message-id 3"',
+  );
+  expect(skipReason(forged, { ...all, messageIds: new Set(["3"]), refuseForged: true })).toMatch(/never put back/);
+  expect(skipReason({ ...forged, quarantineReason: "signature mismatch" }, { ...all, refuseForged: true })).toBeUndefined();
+  expect(skipReason(forged, all)).toBeUndefined();
+});
+
+test("peek's note says how many it received, that their receive count rose, and what that does to the age metric", () => {
+  expect(receivedNote(3, { role: "dlq" })).toBe(
+    "note: received 3 messages from the DLQ; each one's receive count went up by one. SQS may leave a message received three or more " +
+      "times out of ApproximateAgeOfOldestMessage (documented by AWS for standard queues), the metric the DLQ expiry alarm reads",
+  );
+  expect(receivedNote(1, { role: "quarantine" })).toMatch(/^note: received 1 messages from the quarantine queue; .*three or more times/);
+  expect(receivedNote(0, { role: "dlq" })).toBe("note: received no messages from the DLQ; no receive count changed");
+});
+
+test("status takes the latest CloudWatch datapoint that has a Maximum", () => {
+  const at = (iso: string) => new Date(iso);
+  expect(
+    latestDatapoint([
+      { Timestamp: at("2026-12-07T10:01:00Z"), Maximum: 61 },
+      { Timestamp: at("2026-12-07T10:03:00Z"), Maximum: 183 },
+      { Timestamp: at("2026-12-07T10:04:00Z") },
+      { Timestamp: at("2026-12-07T10:02:00Z"), Maximum: 122 },
+    ]),
+  ).toEqual({ Timestamp: at("2026-12-07T10:03:00Z"), Maximum: 183 });
+  expect(latestDatapoint([])).toBeUndefined();
+  expect(queueNameOfUrl("https://sqs.ap-northeast-1.amazonaws.com/123456789012/mz-dev-webhook-dlq.fifo")).toBe("mz-dev-webhook-dlq.fifo");
+  expect(queueNameOfUrl("http://127.0.0.1:5000/123456789012/q.fifo/")).toBe("q.fifo");
+});
+
 test("a redriven copy's deduplication ID is stable per DLQ message and not the content hash", () => {
   expect(redriveDeduplicationId({ messageId: "6f1c2e" })).toBe("redrive-6f1c2e");
 });
@@ -191,9 +309,13 @@ test("route keys, terraform outputs, queue URL regions, headers", () => {
   expect(parseRouteKey("ANY /hooks/{proxy+}")).toEqual({ method: "POST", path: "/hooks/{proxy+}" });
   expect(parseRouteKey("$default")).toEqual({ method: "POST", path: "/" });
   expect(() => parseRouteKey("sqs-hook")).toThrow('cannot use route key "sqs-hook"');
-  expect(parseTerraformOutputs({ queue_url: { sensitive: false, type: "string", value: "https://q" }, n: { value: 3 } } as never)).toEqual({
-    queue_url: "https://q",
-  });
+  expect(
+    parseTerraformOutputs({
+      queue_url: { sensitive: false, type: "string", value: "https://q" },
+      quarantine_url: { value: "https://quarantine" },
+      n: { value: 3 },
+    } as never),
+  ).toEqual({ queue_url: "https://q", quarantine_url: "https://quarantine" });
   expect(regionFromQueueUrl("https://sqs.eu-west-1.amazonaws.com/123/mz-dev-webhook-queue.fifo")).toBe("eu-west-1");
   expect(regionFromQueueUrl("https://us-east-2.queue.amazonaws.com/123/q.fifo")).toBe("us-east-2");
   expect(regionFromQueueUrl("http://127.0.0.1:5000/123/q.fifo")).toBeUndefined();
@@ -214,6 +336,34 @@ test("formatting: tables, ages, one-line bodies", () => {
   expect([0, 42, 185, 7620, 273600].map(formatAge)).toEqual(["0s", "42s", "3m 05s", "2h 07m", "3d 04h"]);
   expect(bodyPreview('{"a":1}\n{"b":2}', 0)).toBe('{"a":1}\\n{"b":2}');
   expect(bodyPreview("abcdefgh", 5)).toBe("abcd…");
+  expect(bodyPreview("ok\r\x1b[2Kforged\u009b\u202e", 0)).toBe("ok\\r\\x1b[2Kforged\\u009b\\u202e");
+});
+
+test("the message table shows every field a request can shape with its controls escaped", () => {
+  const forged = "\r\x1b[2K\u009b\u202e";
+  const table = messageTable(
+    [
+      {
+        ...message(`g${forged}`, "m1"),
+        source: `github${forged}`,
+        webhookId: `d-1${forged}`,
+        quarantineReason: `signature mismatch${forged}`,
+        body: `{"a":"${forged}"}`,
+      },
+    ],
+    0,
+  );
+  const shown = "\\r\\x1b[2K\\u009b\\u202e";
+  // SENT is empty here: the columns split on runs of spaces.
+  expect(table.split("\n")[1].split(/ {2,}/)).toEqual([
+    `github${shown}`,
+    `g${shown}`,
+    `d-1${shown}`,
+    "m1",
+    "1",
+    `signature mismatch${shown}`,
+    `{"a":"${shown}"}`,
+  ]);
 });
 
 test("SDK failures become one-line messages", () => {

@@ -140,9 +140,11 @@ describeWithTerraform("npm run deploy against moto_server", () => {
         varFile("retention-14.tfvars", "log_retention_in_days = 14\n"),
       ]);
       expect(result.code).toBe(EXIT_OK);
-      expect(result.stdout).toMatch(/create: 0 {2}update: 1 {2}replace: 0 {2}delete: 0/);
+      // Both log groups follow the variable; nothing else moves (the application's policies name its group's ARN, not the resource).
+      expect(result.stdout).toMatch(/create: 0 {2}update: 2 {2}replace: 0 {2}delete: 0 {2}read: 0/);
       expect(result.stdout).toMatch(/~ update {2}aws_cloudwatch_log_group\.webhook_event_producer +retention_in_days/);
-      expect(result.stderr).toMatch(/Apply complete! Resources: 0 added, 1 changed, 0 destroyed\./);
+      expect(result.stdout).toMatch(/~ update {2}aws_cloudwatch_log_group\.webhook_application +retention_in_days/);
+      expect(result.stderr).toMatch(/Apply complete! Resources: 0 added, 2 changed, 0 destroyed\./);
       expect(result.stdout).toMatch(/Outputs of stack "emulator":\n(?: {2}\S+ += .*\n)*? {2}queue_url += http:\/\/127\.0\.0\.1:/);
       expect(await logRetention()).toBe(14);
     },

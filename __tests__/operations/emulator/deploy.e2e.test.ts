@@ -40,6 +40,7 @@ const PLAN_TIMEOUT_MS = 2 * 60_000;
 const names = {
   queue: "mz-dev-webhook-queue.fifo",
   deadLetterQueue: "mz-dev-webhook-queue-dlq.fifo",
+  quarantine: "mz-dev-webhook-quarantine.fifo",
   producerRole: "mz-dev-webhook-event-producer-role",
   executionRole: "mz-dev-webhook-event-producer-execution-role",
   function: "mz-dev-webhook-event-producer",
@@ -67,6 +68,8 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
   let queueArn: string;
   let deadLetterQueueUrl: string;
   let deadLetterQueueArn: string;
+  let quarantineQueueUrl: string;
+  let quarantineQueueArn: string;
   const timings: string[] = [];
 
   beforeAll(async () => {
@@ -89,12 +92,21 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     };
     [queueUrl, queueArn] = await queueAttributes(names.queue);
     [deadLetterQueueUrl, deadLetterQueueArn] = await queueAttributes(names.deadLetterQueue);
+    [quarantineQueueUrl, quarantineQueueArn] = await queueAttributes(names.quarantine);
   }, DEPLOY_TIMEOUT_MS);
 
   const trustPolicy = async (roleName: string) => (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role?.AssumeRolePolicyDocument;
-  const trustedBy = (service: string) => ({
+  /** Trusted by `service`, for this account and the resource it acts for, whenever the service states them. */
+  const trustedBy = (service: string, sourceArn: string) => ({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: service } }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Principal: { Service: service },
+        Condition: { StringEqualsIfExists: { "aws:SourceAccount": "123456789012" }, ArnLikeIfExists: { "aws:SourceArn": sourceArn } },
+      },
+    ],
   });
   /** The role's one inline policy document, after checking it has no other. */
   const onlyInlinePolicy = async (roleName: string, policyName: string) => {
@@ -138,7 +150,9 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
   });
 
   test("API Gateway's role: trusted by apigateway.amazonaws.com, one inline policy that may only send to the queue, nothing attached", async () => {
-    expect(policyDocument(await trustPolicy(names.producerRole))).toEqual(trustedBy("apigateway.amazonaws.com"));
+    expect(policyDocument(await trustPolicy(names.producerRole))).toEqual(
+      trustedBy("apigateway.amazonaws.com", `arn:aws:execute-api:ap-northeast-1:123456789012:${emulator.apiId}/*`),
+    );
     const inline = await onlyInlinePolicy(names.producerRole, "sqs-integration-access-policy");
     expect(policyDocument(inline)).toEqual({
       Version: "2012-10-17",
@@ -147,10 +161,12 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: names.producerRole }))).AttachedPolicies).toEqual([]);
   });
 
-  test("the forwarder's role: trusted by lambda.amazonaws.com, inline policies to receive from the queue and quarantine in the DLQ only, AWSLambdaBasicExecutionRole attached", async () => {
-    expect(policyDocument(await trustPolicy(names.executionRole))).toEqual(trustedBy("lambda.amazonaws.com"));
+  test("the forwarder's role: trusted by Lambda for the forwarder, inline policies to receive from the queue, quarantine in the quarantine queue and invoke the application's route only, AWSLambdaBasicExecutionRole attached", async () => {
+    expect(policyDocument(await trustPolicy(names.executionRole))).toEqual(
+      trustedBy("lambda.amazonaws.com", `arn:aws:lambda:ap-northeast-1:123456789012:function:${names.function}`),
+    );
     const policyNames = (await iam.send(new ListRolePoliciesCommand({ RoleName: names.executionRole }))).PolicyNames;
-    expect([...(policyNames ?? [])].sort()).toEqual(["sqs-receive-message-policy", "webhook-quarantine-policy"]);
+    expect([...(policyNames ?? [])].sort()).toEqual(["sqs-receive-message-policy", "webhook-invoke-policy", "webhook-quarantine-policy"]);
     const inlinePolicy = async (policyName: string) =>
       policyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: names.executionRole, PolicyName: policyName }))).PolicyDocument) as {
         Version: string;
@@ -169,15 +185,26 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     ]);
     expect(await inlinePolicy("webhook-quarantine-policy")).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: deadLetterQueueArn }],
+      Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: quarantineQueueArn }],
+    });
+    expect(await inlinePolicy("webhook-invoke-policy")).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Action: "execute-api:Invoke",
+          Resource: `arn:aws:execute-api:ap-northeast-1:123456789012:${emulator.apiId}/$default/POST/application-hook`,
+        },
+      ],
     });
     expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: names.executionRole }))).AttachedPolicies).toEqual([
       { PolicyName: "AWSLambdaBasicExecutionRole", PolicyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" },
     ]);
   });
 
-  test("the forwarder: Node.js 22 on arm64, 60 s, the synthesized zip, and its sources and quarantine environment", async () => {
-    const { Configuration } = await lambda.send(new GetFunctionCommand({ FunctionName: names.function }));
+  test("the forwarder: Node.js 22 on arm64, 60 s, concurrency reserved for the mapping's 2, the synthesized zip, and its sources and quarantine environment", async () => {
+    const { Configuration, Concurrency } = await lambda.send(new GetFunctionCommand({ FunctionName: names.function }));
+    expect(Concurrency).toEqual({ ReservedConcurrentExecutions: 2 });
     const apiEndpoint = (await apigateway.send(new GetApisCommand({}))).Items!.find((api) => api.ApiId === emulator.apiId)!.ApiEndpoint;
     expect(Configuration).toMatchObject({
       Runtime: "nodejs22.x",
@@ -190,9 +217,11 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     });
     expect(Configuration?.Environment?.Variables).toEqual({
       QUEUE_URL: queueUrl,
-      DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-      SOURCES: JSON.stringify({ default: { targets: { application: { url: `${apiEndpoint}/application-hook` } } } }),
-      DEFAULT_SOURCE: "default",
+      QUARANTINE_QUEUE_URL: quarantineQueueUrl,
+      // Terraform's jsonencode: keys sorted. The group the default route writes; the application's route signed with the role.
+      SOURCES: JSON.stringify({
+        default: { group: { static: names.messageGroupId }, targets: { application: { awsIam: true, url: `${apiEndpoint}/application-hook` } } },
+      }),
       FORWARD_TIMEOUT_MS: "55000",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_SERVICE_NAME: names.function,
@@ -226,9 +255,28 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     return apigateway.send(new GetIntegrationCommand({ ApiId: emulator.apiId, IntegrationId: integrationId }));
   };
 
-  test("the existing API gains two routes: the webhook's and the dummy application's", async () => {
+  test("the existing API gains two routes: the webhook's, open to the SaaS, and the dummy application's, with IAM authorization", async () => {
     const routes = (await apigateway.send(new GetRoutesCommand({ ApiId: emulator.apiId }))).Items!;
-    expect(routes.map((route) => route.RouteKey).sort()).toEqual(["POST /application-hook", "POST /sqs-hook"]);
+    expect(routes.map((route) => [route.RouteKey, route.AuthorizationType]).sort()).toEqual([
+      ["POST /application-hook", "AWS_IAM"],
+      ["POST /sqs-hook", "NONE"],
+    ]);
+  });
+
+  test("the quarantine queue: FIFO, kept 14 days, the webhook queue's size, no queue may make it its DLQ", async () => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: quarantineQueueUrl, AttributeNames: ["All"] }));
+    expect(Attributes).toMatchObject({
+      FifoQueue: "true",
+      MessageRetentionPeriod: "1209600",
+      MaximumMessageSize: "262144",
+      SqsManagedSseEnabled: "true",
+    });
+    expect(JSON.parse(Attributes?.RedriveAllowPolicy ?? "null")).toEqual({ redrivePermission: "denyAll" });
+  });
+
+  test("the dummy application's log group keeps 7 days too (var.log_retention_in_days), no longer forever", async () => {
+    const { logGroups } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/lambda/${names.application}` }));
+    expect(logGroups?.map((group) => group.retentionInDays)).toEqual([7]);
   });
 
   test("the dummy application: a Node.js function behind POST /application-hook (AWS_PROXY, payload 2.0), invocable from that route only", async () => {
@@ -309,7 +357,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     expect(resolveReferences(parameters.MessageAttributes, deployed)).toBe(integration.RequestParameters!.MessageAttributes);
   });
 
-  test("the alarm topic and five alarms, their thresholds evaluated by terraform (the DLQ's a day before its 4-day retention)", async () => {
+  test("the alarm topic and seven alarms, their thresholds evaluated by terraform (the DLQ's a day before its 4-day retention)", async () => {
     expect(await awsQuery(emulator.moto.endpoint, "sns", { Action: "ListTopics", Version: "2010-03-31" })).toContain(`:${names.alarmTopic}<`);
     const alarms = await awsQuery(emulator.moto.endpoint, "monitoring", { Action: "DescribeAlarms", Version: "2010-08-01" });
     // Each MetricAlarm's XML starts with its AlarmName; its Threshold follows before the next alarm's.
@@ -323,6 +371,8 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
         ]),
     );
     expect(thresholds).toEqual({
+      "dlq-arrivals": 0,
+      "quarantine-arrivals": 0,
       "dlq-not-empty": 0,
       "dlq-expiring": 345_600 - 86_400,
       "oldest-message": 900,
@@ -386,12 +436,12 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
   );
 
   test(
-    "npm run plan exits 3 on a destroy plan, naming both queues",
+    "npm run plan exits 3 on a destroy plan, naming the three queues",
     async () => {
       const destroy = await timedPlan("destroy plan", ["--json", "--", "-refresh=false", "-destroy"]);
       const review = parsePlanJson(destroy);
-      expect(review.queueLosses).toEqual(["aws_sqs_queue.webhook_dlq", "aws_sqs_queue.webhook_queue"]);
-      expect(review.counts).toMatchObject({ delete: 31, create: 0, update: 0, replace: 0 });
+      expect(review.queueLosses).toEqual(["aws_sqs_queue.webhook_dlq", "aws_sqs_queue.webhook_quarantine", "aws_sqs_queue.webhook_queue"]);
+      expect(review.counts).toMatchObject({ delete: 35, create: 0, update: 0, replace: 0 });
       expect(destroy.stderr).toContain("BLOCKED");
       expect(destroy.code).toBe(EXIT_BLOCKED);
     },

@@ -196,3 +196,26 @@ test("unpatched moto 5.2.1 reorders (the group's last held message comes back al
   // ...and a batch takes the queue's order across groups.
   expect(await interleavedGroups(unpatched.sqs, "batch-3", 3)).toEqual(["a1", "b1", "a2"]);
 });
+
+/** Sends to a FIFO queue whose maximum size is 1024 bytes: a 1000-byte body, then the same with 50 bytes of attributes. */
+async function sizesAccepted(sqs: SQSClient, name: string): Promise<[boolean, boolean, boolean]> {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}.fifo`,
+      Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true", MaximumMessageSize: "1024" },
+    }),
+  );
+  const send = (body: string, attributes = {}) =>
+    sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: "g", MessageAttributes: attributes })).then(
+      () => true,
+      (error: Error) => (/Message must be shorter than 1024 bytes/.test(error.message) ? false : Promise.reject(error)),
+    );
+  const attributes = { "webhook-source": { DataType: "String", StringValue: "x".repeat(30) } };
+  // 1000 bytes in 500 characters: SQS counts bytes.
+  return [await send("a".repeat(1000)), await send("b".repeat(1000), attributes), await send("é".repeat(520))];
+}
+
+test("patched: a message counts its attributes and its bytes against the maximum size, as SQS counts; unpatched, the body's characters only", async () => {
+  expect(await sizesAccepted(patched.sqs, "sizes")).toEqual([true, false, false]);
+  expect(await sizesAccepted(unpatched.sqs, "sizes")).toEqual([true, true, true]);
+});

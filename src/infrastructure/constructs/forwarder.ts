@@ -3,10 +3,8 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { Fn } from "cdktf";
+import { Fn, Op } from "cdktf";
 import { Construct } from "constructs";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { FORWARDER_ENV, ForwarderSources } from "../../../lambda/forwarder/contract";
 import { BUNDLE_HANDLER } from "../bundling/bundle";
@@ -17,13 +15,19 @@ import { ServiceRole } from "./service-role";
 export interface ForwarderProps {
   readonly queue: SqsQueue;
   /** Where a webhook that fails verification is quarantined: the role may send there, and only there. */
-  readonly deadLetterQueue: SqsQueue;
+  readonly quarantineQueue: SqsQueue;
   /** e.g. `mz-dev-webhook-event-producer` */
   readonly functionName: string;
-  /** source -> its targets (absolute URLs; may hold Terraform references) and signature. */
+  /** source -> its message groups, targets (absolute URLs; may hold Terraform references) and signature. */
   readonly sources: ForwarderSources;
-  /** The source of messages without a source attribute. @default - none: such a message fails */
-  readonly defaultSource?: string;
+  /** The account and region the stack deploys to (ARNs of the secrets, the role's trust). */
+  readonly account: string;
+  readonly region: string;
+  /**
+   * `execute-api` ARNs of the routes with IAM authorization the targets name: the role may invoke
+   * these, and nothing else. @default [] (no such target)
+   */
+  readonly invokeArns?: readonly string[];
   /** A customer-managed KMS key the secrets are encrypted with. @default - the AWS managed key */
   readonly secretsKmsKeyArn?: string;
   /** @default `${functionName}-execution-role` */
@@ -42,6 +46,12 @@ export interface ForwarderProps {
   readonly batchSize?: number;
   /** The event source's maximum concurrency. @default 2 */
   readonly maxConcurrency?: number;
+  /**
+   * Concurrency kept for the forwarder alone, so that no other function of the account (a flood on
+   * a public route) can starve it; at least `maxConcurrency` (a plan-time precondition says so).
+   * @default maxConcurrency
+   */
+  readonly reservedConcurrency?: number;
   /** Per-request timeout towards a target. @default - the forwarder's own rule (lambda/forwarder/timeout.ts) */
   readonly forwardTimeoutMs?: number;
   /** @default "archive_file" */
@@ -64,13 +74,19 @@ export class Forwarder extends Construct {
     super(scope, id);
     this.sources = props.sources;
     const secretStatements = this.secretsStatements(props);
+    const invokeArns = props.invokeArns ?? [];
     this.executionRole = new ServiceRole(this, "execution-role", {
       servicePrincipal: "lambda.amazonaws.com",
       roleName: props.executionRoleName ?? `${props.functionName}-execution-role`,
+      trustedSource: { account: props.account, arn: `arn:aws:lambda:${props.region}:${props.account}:function:${props.functionName}` },
       inlinePolicies: {
-        // Quarantine: SendMessage to the DLQ and nowhere else.
-        quarantine: { name: "webhook-quarantine-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [props.deadLetterQueue.arn] }] },
+        // Quarantine: SendMessage to the quarantine queue and nowhere else.
+        quarantine: { name: "webhook-quarantine-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [props.quarantineQueue.arn] }] },
         ...(secretStatements.length > 0 && { secrets: { name: "webhook-secrets-policy", statements: secretStatements } }),
+        // The stack's own routes with IAM authorization (the dummy application's), exactly those.
+        ...(invokeArns.length > 0 && {
+          invoke: { name: "webhook-invoke-policy", statements: [{ actions: ["execute-api:Invoke"], resources: [...invokeArns] }] },
+        }),
         // What the event source mapping does on the function's behalf; the code itself never calls SQS.
         receive: {
           name: "sqs-receive-message-policy",
@@ -94,6 +110,7 @@ export class Forwarder extends Construct {
       retentionInDays: props.logRetentionInDays ?? 7,
     });
 
+    const maxConcurrency = props.maxConcurrency ?? 2;
     const code = new LambdaPackage(this, "package", { lambda: "forwarder", packaging: props.packaging, zipName: `${props.functionName}.zip` });
     this.function = new LambdaFunction(this, "function", {
       description: "Webhook Event Producer",
@@ -106,12 +123,12 @@ export class Forwarder extends Construct {
       architectures: ["arm64"],
       timeout: props.timeoutSeconds ?? 60,
       memorySize: props.memorySizeMb ?? 128,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? maxConcurrency,
       environment: {
         variables: {
           [FORWARDER_ENV.queueUrl]: props.queue.url,
-          [FORWARDER_ENV.deadLetterQueueUrl]: props.deadLetterQueue.url,
+          [FORWARDER_ENV.quarantineQueueUrl]: props.quarantineQueue.url,
           [FORWARDER_ENV.sources]: Fn.jsonencode(props.sources),
-          ...(props.defaultSource !== undefined && { [FORWARDER_ENV.defaultSource]: props.defaultSource }),
           ...(props.forwardTimeoutMs !== undefined && { [FORWARDER_ENV.forwardTimeoutMs]: String(props.forwardTimeoutMs) }),
           [FORWARDER_ENV.logLevel]: props.logLevel ?? "INFO",
           [FORWARDER_ENV.serviceName]: props.functionName,
@@ -119,6 +136,16 @@ export class Forwarder extends Construct {
       },
       // The log group must exist first, or Lambda creates one with no retention.
       dependsOn: [basicExecution, this.logGroup],
+      ...(props.reservedConcurrency !== undefined && {
+        lifecycle: {
+          precondition: [
+            {
+              condition: Op.gte(props.reservedConcurrency, maxConcurrency),
+              errorMessage: `forwarder.reservedConcurrency (${props.reservedConcurrency}) is below the event source mapping's maximum concurrency (var.webhook.max_concurrency): Lambda would throttle the webhooks it hands over. Raise it, or lower max_concurrency.`,
+            },
+          ],
+        },
+      }),
     });
 
     this.eventSourceMapping = new LambdaEventSourceMapping(this, "event-source-mapping", {
@@ -126,7 +153,7 @@ export class Forwarder extends Construct {
       functionName: this.function.functionName,
       batchSize: props.batchSize ?? 1,
       functionResponseTypes: ["ReportBatchItemFailures"],
-      scalingConfig: { maximumConcurrency: props.maxConcurrency ?? 2 },
+      scalingConfig: { maximumConcurrency: maxConcurrency },
     });
   }
 
@@ -141,9 +168,7 @@ export class Forwarder extends Construct {
       ),
     ].sort();
     if (parameters.length === 0) return [];
-    const account = new DataAwsCallerIdentity(this, "account");
-    const region = new DataAwsRegion(this, "region");
-    const arn = (name: string) => `arn:aws:ssm:${region.name}:${account.accountId}:parameter/${name.replace(/^\//, "")}`;
+    const arn = (name: string) => `arn:aws:ssm:${props.region}:${props.account}:parameter/${name.replace(/^\//, "")}`;
     return [
       { actions: ["ssm:GetParameter"], resources: parameters.map(arn) },
       ...(props.secretsKmsKeyArn ? [{ actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] }] : []),

@@ -9,6 +9,8 @@ import { Construct } from "constructs";
 export interface QueueAlarmsProps {
   readonly queue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
+  /** What failed verification: alarms of its own, apart from the DLQ's. @default - no quarantine alarm */
+  readonly quarantineQueue?: SqsQueue;
   /** The forwarder: alarms on its errors and throttles. @default - no function alarms */
   readonly forwarder?: LambdaFunction;
   /** e.g. `mz-dev-webhook-queue-alarms` */
@@ -35,8 +37,11 @@ type AlarmSpec = Pick<
 /**
  * So that nobody has to look. Each alarm notifies on ALARM and on OK, and is built to page
  * again when something new goes wrong, not only once:
- * - the DLQ holds a webhook (first failure; it then stays in ALARM while the DLQ is not empty),
- * - the DLQ's oldest webhook is about to expire (the second page, before anything is lost),
+ * - a webhook arrived in the DLQ (each arrival after a quiet minute pages again),
+ * - the DLQ holds a webhook (it stays in ALARM while the DLQ is not empty),
+ * - the DLQ's oldest webhook is about to expire (the page before anything is lost),
+ * - a webhook was quarantined (forged, or a wrong secret): apart, so a forgery a day neither pages
+ *   as a delivery failure nor keeps the DLQ's alarms in ALARM over the next real one,
  * - the main queue's oldest webhook waits too long (the forwarder does not drain it),
  * - the forwarder errs (a whole batch failed: the target unreachable, a bad deploy) or is throttled.
  * Missing data is "not breaching" everywhere: SQS stops sending metrics for an empty, idle queue,
@@ -44,7 +49,9 @@ type AlarmSpec = Pick<
  */
 export class QueueAlarms extends Construct {
   public readonly topic: SnsTopic;
+  public readonly deadLetterArrivals: CloudwatchMetricAlarm;
   public readonly deadLetterQueueNotEmpty: CloudwatchMetricAlarm;
+  public readonly quarantineArrivals?: CloudwatchMetricAlarm;
   public readonly deadLetterQueueExpiring: CloudwatchMetricAlarm;
   public readonly oldestMessageTooOld: CloudwatchMetricAlarm;
   public readonly forwarderErrors?: CloudwatchMetricAlarm;
@@ -84,10 +91,11 @@ export class QueueAlarms extends Construct {
         ...spec,
       });
 
+    this.deadLetterArrivals = this.deadLetterArrivalsAlarm(props.deadLetterQueue, `${props.topicName}-dlq-arrivals`, actions);
     this.deadLetterQueueNotEmpty = alarm("dlq-not-empty", {
       alarmName: `${props.topicName}-dlq-not-empty`,
       alarmDescription:
-        "Webhooks failed delivery or verification and wait in the dead-letter queue: look with `webhook-queue peek`, put them back with `webhook-queue redrive`.",
+        "Webhooks failed delivery and wait in the dead-letter queue: look with `webhook-queue peek`, put them back with `webhook-queue redrive`.",
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: props.deadLetterQueue.name },
@@ -120,6 +128,22 @@ export class QueueAlarms extends Construct {
       threshold: oldestMessageAgeSeconds,
     });
 
+    if (props.quarantineQueue) {
+      // The forwarder sends what it quarantines: SQS counts those sends.
+      this.quarantineArrivals = alarm("quarantine-arrivals", {
+        alarmName: `${props.topicName}-quarantine-arrivals`,
+        alarmDescription:
+          "A webhook failed verification and was quarantined: forged (an attack on the route) or signed with a secret the stack does not hold. " +
+          "`webhook-queue quarantine list` shows why; release it after fixing a secret, or discard it.",
+        namespace: "AWS/SQS",
+        metricName: "NumberOfMessagesSent",
+        dimensions: { QueueName: props.quarantineQueue.name },
+        statistic: "Sum",
+        period: 60,
+        threshold: 0,
+      });
+    }
+
     if (props.forwarder) {
       const functionAlarm = (name: "errors" | "throttles", metricName: string, alarmDescription: string) =>
         alarm(`forwarder-${name}`, {
@@ -143,5 +167,44 @@ export class QueueAlarms extends Construct {
         "Lambda throttled the forwarder (account or reserved concurrency exhausted): webhooks wait in the queue, and count receives towards max_receive_count.",
       );
     }
+  }
+
+  /**
+   * Pages on each new dead-lettered webhook. No SQS metric counts what a redrive policy moves into
+   * a DLQ (NumberOfMessagesSent counts only SendMessage: AWS, "Using dead-letter queues"), so
+   * arrivals are what the DLQ gained in a minute plus what left it:
+   * DIFF(visible + in flight) + deleted. Two periods are evaluated, so that DIFF has the minute
+   * before; an idle DLQ sends no data, which FILL reads as 0.
+   */
+  private deadLetterArrivalsAlarm(deadLetterQueue: SqsQueue, alarmName: string, actions: string[]): CloudwatchMetricAlarm {
+    const metric = (id: string, metricName: string, stat: string) => ({
+      id,
+      returnData: false,
+      metric: { namespace: "AWS/SQS", metricName, dimensions: { QueueName: deadLetterQueue.name }, period: 60, stat },
+    });
+    return new CloudwatchMetricAlarm(this, "dlq-arrivals", {
+      alarmName,
+      alarmDescription:
+        "A webhook arrived in the dead-letter queue (its delivery failed max_receive_count times): pages again for each new arrival after a quiet minute. " +
+        "`webhook-queue peek` shows it; `webhook-queue redrive` puts it back once the application answers.",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      alarmActions: actions,
+      okActions: actions,
+      metricQuery: [
+        metric("visible", "ApproximateNumberOfMessagesVisible", "Maximum"),
+        metric("inflight", "ApproximateNumberOfMessagesNotVisible", "Maximum"),
+        metric("deleted", "NumberOfMessagesDeleted", "Sum"),
+        {
+          id: "arrivals",
+          label: "webhooks arrived in the DLQ",
+          returnData: true,
+          expression: "DIFF(FILL(visible, 0) + FILL(inflight, 0)) + FILL(deleted, 0)",
+        },
+      ],
+    });
   }
 }

@@ -16,6 +16,13 @@ export interface ServiceRoleProps {
   /** @default - a name Terraform generates */
   readonly roleName?: string;
   /**
+   * Who the service may assume the role on behalf of (confused-deputy protection): the account, and
+   * the ARN of the resource it acts for. Each applies when the service states it (`...IfExists`):
+   * AWS does not document that Lambda and API Gateway do for these roles, and a condition on a key
+   * a service does not send would lock it out. @default - no condition
+   */
+  readonly trustedSource?: { readonly account: string; readonly arn: string };
+  /**
    * The role's inline policies, by construct ID: `<id>-document` is the policy document,
    * `<id>` the `aws_iam_role_policy`.
    */
@@ -36,7 +43,18 @@ export class ServiceRole extends Construct {
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
     super(scope, id);
     this.assumeRolePolicy = new DataAwsIamPolicyDocument(this, "assume-role", {
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: [props.servicePrincipal] }] }],
+      statement: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: [props.servicePrincipal] }],
+          ...(props.trustedSource && {
+            condition: [
+              { test: "StringEqualsIfExists", variable: "aws:SourceAccount", values: [props.trustedSource.account] },
+              { test: "ArnLikeIfExists", variable: "aws:SourceArn", values: [props.trustedSource.arn] },
+            ],
+          }),
+        },
+      ],
     });
     this.role = new IamRole(this, "role", { name: props.roleName, assumeRolePolicy: this.assumeRolePolicy.json });
     const policies: Record<string, IamRolePolicy> = {};

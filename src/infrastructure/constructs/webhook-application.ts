@@ -3,6 +3,7 @@ import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { BUNDLE_HANDLER } from "../bundling/bundle";
 import { LambdaPackaging } from "../settings";
@@ -28,6 +29,22 @@ export interface WebhookApplicationProps {
   readonly logLevel?: string;
   /** @default - never expire (the repository sets no retention) */
   readonly logRetentionInDays?: number;
+  /**
+   * Who may call the route: `AWS_IAM` lets in only requests signed by a principal allowed
+   * `execute-api:Invoke` on it (the forwarder's role); `NONE` lets in anyone on the internet, with
+   * invented `webhook-id` and `x-webhook-source` headers. @default "AWS_IAM"
+   */
+  readonly authorizationType?: "AWS_IAM" | "NONE";
+  /**
+   * What must be in place before the route changes (its authorization above all): the caller
+   * that signs its requests and the policy that lets it, so that on an upgrade the route does
+   * not turn to `AWS_IAM` while the old, unsigned caller still delivers. @default - none
+   */
+  readonly routeDependsOn?: ITerraformDependable[];
+  /** The account the stack deploys to: the role's trust is limited to it and to the function. @default - no condition */
+  readonly account?: string;
+  /** @default - (with `account`) the region of the API's execution ARN */
+  readonly region?: string;
   /** @default "archive_file" */
   readonly packaging?: LambdaPackaging;
 }
@@ -51,15 +68,26 @@ export class WebhookApplication extends Construct {
   constructor(scope: Construct, id: string, props: WebhookApplicationProps) {
     super(scope, id);
     const routeKey = props.routeKey ?? DEFAULT_APPLICATION_ROUTE_KEY;
+    const logGroupName = `/aws/lambda/${props.functionName}`;
     this.logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/aws/lambda/${props.functionName}`,
+      name: logGroupName,
       retentionInDays: props.logRetentionInDays,
     });
     // Every log stream of its own group and nothing else: the `*` is the stream name Lambda picks.
-    const ownStreams = [`${this.logGroup.arn}:*`];
+    // Spelled from the name when the account is known, so that a change to the group (its
+    // retention) does not defer the policy documents to apply time and show them as updates.
+    const logGroupArn =
+      props.account !== undefined && props.region !== undefined
+        ? `arn:aws:logs:${props.region}:${props.account}:log-group:${logGroupName}`
+        : this.logGroup.arn;
+    const ownStreams = [`${logGroupArn}:*`];
     this.role = new ServiceRole(this, "role", {
       servicePrincipal: "lambda.amazonaws.com",
       roleName: `${props.functionName}-role`,
+      ...(props.account !== undefined &&
+        props.region !== undefined && {
+          trustedSource: { account: props.account, arn: `arn:aws:lambda:${props.region}:${props.account}:function:${props.functionName}` },
+        }),
       inlinePolicies: {
         // The repository's two policy names stay (no replacement); each now holds one log action.
         execution: { name: `${props.functionName}-execution-policy`, statements: [{ actions: ["logs:CreateLogStream"], resources: ownStreams }] },
@@ -110,17 +138,31 @@ export class WebhookApplication extends Construct {
       apiId: props.apiId,
       routeKey,
       target: `integrations/${this.integration.id}`,
+      authorizationType: props.authorizationType ?? "AWS_IAM",
+      ...(props.routeDependsOn && { dependsOn: props.routeDependsOn }),
     });
   }
 }
 
 /**
- * The `execute-api` ARN of one route on any stage: `<execution_arn>/*\/POST/application-hook`.
+ * The `execute-api` ARN of one route on a stage: `<execution_arn>/<stage>/POST/application-hook`.
  * ANY becomes `*`, as do path variables (`{id}`, `{proxy+}`).
  */
-export function routeSourceArn(executionArn: string, routeKey: string): string {
-  if (routeKey === "$default") return `${executionArn}/*/$default`;
+function routeArn(executionArn: string, stage: string, routeKey: string): string {
+  if (routeKey === "$default") return `${executionArn}/${stage}/$default`;
   const [method, path] = routeKey.split(" ");
-  const resource = path.replace(/\{[^}]+\}/g, "*");
-  return `${executionArn}/*/${method === "ANY" ? "*" : method}${resource}`;
+  return `${executionArn}/${stage}/${method === "ANY" ? "*" : method}${path.replace(/\{[^}]+\}/g, "*")}`;
+}
+
+/** Where API Gateway invokes the function from: the route, on any stage (the Lambda permission's source ARN). */
+export function routeSourceArn(executionArn: string, routeKey: string): string {
+  return routeArn(executionArn, "*", routeKey);
+}
+
+/**
+ * What a caller must be allowed to `execute-api:Invoke` to call the route with IAM authorization: the
+ * route on the API's `$default` stage, the one its endpoint serves.
+ */
+export function routeInvokeArn(executionArn: string, routeKey: string): string {
+  return routeArn(executionArn, "$default", routeKey);
 }

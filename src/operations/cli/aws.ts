@@ -1,7 +1,8 @@
 /**
- * The AWS edge of the CLI: SDK clients built from the global options, and the two
- * queues (main FIFO queue and its FIFO dead-letter queue) looked up and checked.
+ * The AWS edge of the CLI: SDK clients built from the global options, and the queues (main
+ * FIFO queue, its FIFO dead-letter queue, the FIFO quarantine queue) looked up and checked.
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, QueueAttributeName, SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -19,6 +20,7 @@ import { readStackOutputs } from "./stack-outputs";
 export interface AwsClients {
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
+  readonly cloudwatch: CloudWatchClient;
   /** Where calls go, for error messages. */
   readonly where: string;
 }
@@ -27,11 +29,16 @@ export function createClients(global: GlobalOptions, queueUrls: readonly (string
   const region = global.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? queueUrls.map(regionFromQueueUrl).find((r) => r !== undefined);
   const config = { region, endpoint: global.endpointUrl, maxAttempts: 3 };
   const where = [region && `region ${region}`, global.endpointUrl && `endpoint ${global.endpointUrl}`].filter(Boolean).join(", ");
-  return { sqs: new SQSClient(config), lambda: new LambdaClient(config), where: where || "default region" };
+  return {
+    sqs: new SQSClient(config),
+    lambda: new LambdaClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    where: where || "default region",
+  };
 }
 
 export interface QueueState {
-  readonly role: "queue" | "dlq";
+  readonly role: "queue" | "dlq" | "quarantine";
   readonly url: string;
   readonly arn: string;
   /** ApproximateNumberOfMessages */
@@ -48,7 +55,10 @@ export interface QueueState {
   readonly redriveAllowPolicy?: RedriveAllowPolicy;
 }
 
-const ROLE_NAMES = { queue: "queue", dlq: "dead-letter queue" } as const;
+const ROLE_NAMES = { queue: "queue", dlq: "dead-letter queue", quarantine: "quarantine queue" } as const;
+
+/** How messages and notes name each queue. */
+export const QUEUE_LABELS = { queue: "queue", dlq: "DLQ", quarantine: "quarantine queue" } as const;
 
 /** Reads a queue's attributes; refuses an unknown or non-FIFO queue with a message naming the URL. */
 export async function describeQueue(clients: AwsClients, url: string, role: QueueState["role"]): Promise<QueueState> {
@@ -130,6 +140,16 @@ export interface OpenQueues {
   readonly clients: AwsClients;
   readonly queue?: QueueState;
   readonly dlq?: QueueState;
+  readonly quarantine?: QueueState;
+}
+
+/** Refuses a "quarantine queue" that is the main queue's dead-letter queue (a DLQ URL given as --quarantine-url). */
+function checkQuarantine(quarantine: QueueState, queue: QueueState | undefined): void {
+  if (queue?.deadLetterTargetArn === quarantine.arn) {
+    throw new UsageError(
+      `${quarantine.url} is the dead-letter queue of ${queue.url} (its RedrivePolicy), not the quarantine queue: pass it as --dlq-url, and the quarantine queue as --quarantine-url`,
+    );
+  }
 }
 
 /**
@@ -137,18 +157,36 @@ export interface OpenQueues {
  * stack's outputs; a missing DLQ URL comes from the queue's RedrivePolicy, a missing
  * queue URL from the DLQ's only source queue. With `pair`, both queues are read whenever
  * both are known (even one the command does not use) and must be a pair (checkQueuePair).
+ * The quarantine queue is known only from --quarantine-url or the stack's quarantine_url.
  */
-export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq: Need; pair?: boolean }): Promise<OpenQueues> {
-  const outputs = global.stack && (!global.queueUrl || !global.dlqUrl) ? await readStackOutputs(global.stack, global.stacksDir) : {};
+export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq: Need; quarantine?: Need; pair?: boolean }): Promise<OpenQueues> {
+  const needQuarantine = need.quarantine ?? "unused";
+  const flagsMissing = !global.queueUrl || !global.dlqUrl || (needQuarantine !== "unused" && !global.quarantineUrl);
+  const outputs = global.stack && flagsMissing ? await readStackOutputs(global.stack, global.stacksDir) : {};
   const queueUrl = global.queueUrl ?? outputs.queue_url;
   let dlqUrl = global.dlqUrl ?? outputs.dlq_url;
-  if (!queueUrl && !dlqUrl) {
-    throw new UsageError("no queue given: pass --queue-url and/or --dlq-url, or --stack NAME");
+  const quarantineUrl = needQuarantine === "unused" ? undefined : (global.quarantineUrl ?? outputs.quarantine_url);
+  if (!queueUrl && !dlqUrl && !quarantineUrl) {
+    throw new UsageError(
+      needQuarantine === "unused"
+        ? "no queue given: pass --queue-url and/or --dlq-url, or --stack NAME"
+        : "no queue given: pass --queue-url, --dlq-url and/or --quarantine-url, or --stack NAME",
+    );
   }
   if (queueUrl && dlqUrl && queueUrl === dlqUrl) {
     throw new UsageError(`--queue-url and --dlq-url are the same queue (${queueUrl})`);
   }
-  const clients = createClients(global, [queueUrl, dlqUrl]);
+  if (quarantineUrl && (quarantineUrl === queueUrl || quarantineUrl === dlqUrl)) {
+    throw new UsageError(`--quarantine-url is the same queue as --${quarantineUrl === queueUrl ? "queue" : "dlq"}-url (${quarantineUrl})`);
+  }
+  if (needQuarantine === "required" && !quarantineUrl) {
+    throw new UsageError(
+      global.stack
+        ? `stack ${global.stack} has no quarantine_url output (deployed before the quarantine queue existed: its quarantined webhooks are in the DLQ, see --from dlq); or pass --quarantine-url`
+        : "no quarantine queue given: pass --quarantine-url or --stack NAME",
+    );
+  }
+  const clients = createClients(global, [queueUrl, dlqUrl, quarantineUrl]);
 
   // A queue the command does not use is still read when it is the way to find the DLQ, or to check the pair.
   const checkPair = need.pair === true && queueUrl !== undefined && dlqUrl !== undefined;
@@ -172,8 +210,19 @@ export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq
   }
   if (need.queue === "required" && !queue) throw new UsageError("no main queue given: pass --queue-url or --stack NAME");
   if (need.dlq === "required" && !dlq) {
-    throw new UsageError(`no dead-letter queue given and ${queue?.url} has no RedrivePolicy: pass --dlq-url`);
+    throw new UsageError(
+      queue
+        ? `no dead-letter queue given and ${queue.url} has no RedrivePolicy: pass --dlq-url`
+        : "no dead-letter queue given: pass --dlq-url or --stack NAME",
+    );
   }
   if (need.pair && queue && dlq) checkQueuePair(queue, dlq);
-  return { clients, queue: need.queue === "unused" ? undefined : queue, dlq: need.dlq === "unused" ? undefined : dlq };
+  const quarantine = quarantineUrl ? await describeQueue(clients, quarantineUrl, "quarantine") : undefined;
+  if (quarantine) checkQuarantine(quarantine, queue);
+  return {
+    clients,
+    queue: need.queue === "unused" ? undefined : queue,
+    dlq: need.dlq === "unused" ? undefined : dlq,
+    quarantine,
+  };
 }

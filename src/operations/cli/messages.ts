@@ -3,7 +3,8 @@
  * receive order, the redrive filter, and the deduplication ID a redriven copy gets.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { mappedValue, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
+import { FORGED_REASON_PREFIX, mappedValue, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
+import { terminalSafe } from "../shared/terminal-safe";
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -73,6 +74,17 @@ export interface RedriveFilter {
   readonly sources?: ReadonlySet<string>;
   /** Only these message IDs (empty: all). */
   readonly messageIds: ReadonlySet<string>;
+  /**
+   * Messages that carry a quarantine reason: "skip" them (a redrive of the DLQ), "include" them
+   * (--include-quarantined; the quarantine queue), or take "only" them (a discard from the DLQ).
+   * @default "include"
+   */
+  readonly quarantined?: "skip" | "include" | "only";
+  /**
+   * Leave out webhooks quarantined as forged (attributes that contradicted SQS): a move back to the
+   * main queue makes a copy whose attributes the forwarder trusts. @default false (a discard takes them)
+   */
+  readonly refuseForged?: boolean;
 }
 
 export function matchesFilter(message: QueueMessage, filter: RedriveFilter): boolean {
@@ -82,6 +94,31 @@ export function matchesFilter(message: QueueMessage, filter: RedriveFilter): boo
     (sources.size === 0 || sources.has(message.source ?? DEFAULT_SOURCE_NAME)) &&
     (filter.messageIds.size === 0 || filter.messageIds.has(message.messageId))
   );
+}
+
+/** Skip reasons a run counts without listing each message: the filter left them out. */
+export const FILTERED_OUT = "filtered out";
+export const NOT_QUARANTINED = "not quarantined (a failed delivery): never discarded";
+
+/** Why a redrive or a discard leaves `message` where it is; undefined when it is to be moved (or discarded). */
+export function skipReason(message: QueueMessage, filter: RedriveFilter): string | undefined {
+  if (!matchesFilter(message, filter)) return FILTERED_OUT;
+  const rule = filter.quarantined ?? "include";
+  if (rule === "skip" && message.quarantineReason !== undefined) {
+    return (
+      `quarantined (${message.quarantineReason}), left in the DLQ: once you vouch for it, move it with ` +
+      `"webhook-queue redrive --include-quarantined --message-id ${message.messageId}", or drop it with ` +
+      `"webhook-queue quarantine discard --from dlq --message-id ${message.messageId}"`
+    );
+  }
+  if (rule === "only" && message.quarantineReason === undefined) return NOT_QUARANTINED;
+  if (filter.refuseForged && message.quarantineReason?.startsWith(FORGED_REASON_PREFIX)) {
+    return (
+      `${message.quarantineReason}: never put back, its copy's attributes would be trusted; ` +
+      `drop it with "webhook-queue quarantine discard --message-id ${message.messageId}"`
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -95,9 +132,9 @@ export function redriveDeduplicationId(message: Pick<QueueMessage, "messageId">)
   return `redrive-${message.messageId}`;
 }
 
-/** A body on one line, cut to `maxChars` (0: no limit). */
+/** A body on one line, every control escaped (terminalSafe), cut to `maxChars` (0: no limit). */
 export function bodyPreview(body: string, maxChars: number): string {
-  const oneLine = body.replace(/\r?\n/g, "\\n");
+  const oneLine = terminalSafe(body);
   return maxChars > 0 && oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
 }
 

@@ -7,6 +7,7 @@ export interface GlobalOptions {
   readonly endpointUrl?: string;
   readonly queueUrl?: string;
   readonly dlqUrl?: string;
+  readonly quarantineUrl?: string;
   readonly stack?: string;
   readonly stacksDir?: string;
   readonly json: boolean;
@@ -18,7 +19,11 @@ export function addGlobalOptions(program: Command): Command {
     .option("--endpoint-url <url>", "send AWS calls to this endpoint, e.g. the emulator http://127.0.0.1:5000")
     .option("--queue-url <url>", "the main FIFO queue")
     .option("--dlq-url <url>", "the FIFO dead-letter queue (default: the main queue's RedrivePolicy target)")
-    .option("--stack <name>", "read queue_url, dlq_url, apigateway_endpoint from the stack's terraform outputs (explicit --queue-url/--dlq-url win)")
+    .option("--quarantine-url <url>", "the FIFO quarantine queue, where the forwarder puts webhooks that fail verification")
+    .option(
+      "--stack <name>",
+      "read queue_url, dlq_url, quarantine_url, apigateway_endpoint from the stack's terraform outputs (explicit --queue-url/--dlq-url/--quarantine-url win)",
+    )
     .option("--stacks-dir <dir>", `where stack NAME lives as DIR/NAME (default: $${STACKS_DIR_ENV} or <project>/cdktf.out/stacks)`)
     .option("--json", "print one JSON document on stdout (progress stays on stderr)", false);
 }
@@ -31,6 +36,7 @@ export function readGlobalOptions(values: Record<string, unknown>): GlobalOption
     endpointUrl: text("endpointUrl"),
     queueUrl: text("queueUrl"),
     dlqUrl: text("dlqUrl"),
+    quarantineUrl: text("quarantineUrl"),
     stack: text("stack"),
     stacksDir: text("stacksDir"),
     json: values.json === true,

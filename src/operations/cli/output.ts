@@ -1,4 +1,5 @@
 /** How results are shown: a text table for people, one JSON document for scripts. */
+import { terminalSafe } from "../shared/terminal-safe";
 import { QueueMessage, bodyPreview, groupInReceiveOrder } from "./messages";
 
 /** What a command hands back: the entry prints `text` or `document` and exits with `exitCode`. */
@@ -30,17 +31,14 @@ export function formatAge(seconds: number): string {
 
 export const BODY_PREVIEW_CHARS = 120;
 
-/** One row per message, a group's messages together in FIFO order, with the quarantine reason if any; bodies cut to `bodyChars` (0: whole). */
+/**
+ * One row per message, a group's messages together in FIFO order, with the quarantine reason if any;
+ * bodies cut to `bodyChars` (0: whole). What a request can shape is shown terminal-safe.
+ */
 export function messageTable(messages: readonly QueueMessage[], bodyChars: number): string {
   const rows = groupInReceiveOrder(messages).flatMap((group) =>
     group.messages.map((m) => [
-      m.source ?? "-",
-      m.groupId,
-      m.webhookId ?? "-",
-      m.messageId,
-      String(m.receiveCount),
-      m.sentAt,
-      m.quarantineReason ?? "-",
+      ...[m.source ?? "-", m.groupId, m.webhookId ?? "-", m.messageId, String(m.receiveCount), m.sentAt, m.quarantineReason ?? "-"].map(terminalSafe),
       bodyPreview(m.body, bodyChars),
     ]),
   );

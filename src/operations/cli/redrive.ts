@@ -1,35 +1,38 @@
 /**
- * Moving DLQ messages back to the main queue, one message at a time:
- * receive (held) -> SendMessage to the queue -> DeleteMessage from the DLQ.
+ * Moving messages from the DLQ (or the quarantine queue) back to the main queue, one message at a time:
+ * receive (held) -> SendMessage to the queue -> DeleteMessage from where it was. Without a
+ * destination the same run discards: receive (held) -> DeleteMessage.
  * - Group order: a receive batch is handled group by group in FIFO order, and SQS gives
  *   a group's next messages only after these are deleted.
- * - Nothing lost: a message leaves the DLQ only after its copy was accepted.
- * - Re-runnable: the copy's deduplication ID comes from the DLQ message ID, so a re-run
+ * - Nothing lost: a message leaves its queue only after its copy was accepted.
+ * - Re-runnable: the copy's deduplication ID comes from the message ID, so a re-run
  *   after a kill between send and delete is deduplicated by SQS.
- * - A failed message stops its group (later messages stay in the DLQ behind it).
- * - Each webhook moves once per run: one the forwarder fails again while the run goes on (a
- *   secret still wrong, the application still down) comes back to the DLQ as a new message;
+ * - A failed message stops its group (later messages stay behind it).
+ * - Each webhook moves once per run: one the forwarder fails or quarantines again while the run
+ *   goes on (a secret still wrong, the application still down) comes back as a new message;
  *   it is recognised by its webhook ID (else its group and body) and left there, instead of
  *   going round until the run is stopped.
  */
 import { DeleteMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createHash } from "node:crypto";
 import { MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
-import { AwsClients, QueueState, describeQueue } from "./aws";
+import { AwsClients, QUEUE_LABELS, QueueState, describeQueue } from "./aws";
 import { Lease, receivePage } from "./lease";
-import { QueueMessage, RedriveFilter, groupInReceiveOrder, matchesFilter, redriveDeduplicationId } from "./messages";
+import { QueueMessage, RedriveFilter, groupInReceiveOrder, redriveDeduplicationId, skipReason } from "./messages";
 import { sleep } from "./terminal";
 
 export interface RedriveOptions {
   readonly clients: AwsClients;
-  readonly queue: QueueState;
-  readonly dlq: QueueState;
+  /** Where the messages are: the DLQ or the quarantine queue. */
+  readonly from: QueueState;
+  /** The main queue; absent: the messages are discarded (deleted, not moved). */
+  readonly to?: QueueState;
   readonly filter: RedriveFilter;
   readonly dryRun: boolean;
   /** Stop after moving this many messages. */
   readonly maxMessages: number;
   readonly visibilityTimeout: number;
-  /** Seconds to wait for DLQ messages that were in flight when the run started (e.g. left by a killed run). */
+  /** Seconds to wait for messages that were in flight when the run started (e.g. left by a killed run). */
   readonly waitInFlightSeconds: number;
   /** Pause after each move (rehearsals, tests). */
   readonly paceMs: number;
@@ -41,8 +44,8 @@ export interface RedriveOptions {
 export interface MovedMessage {
   readonly messageId: string;
   readonly groupId: string;
-  /** ID of the copy in the main queue. */
-  readonly newMessageId: string;
+  /** ID of the copy in the main queue; absent when discarded. */
+  readonly newMessageId?: string;
 }
 
 export interface SkippedMessage {
@@ -59,7 +62,7 @@ export interface FailedMessage {
 
 export interface RedriveReport {
   readonly moved: MovedMessage[];
-  /** Dry run: what would have moved, in order. */
+  /** Dry run: what would have moved (or been discarded), in order. */
   readonly wouldMove: QueueMessage[];
   readonly skipped: SkippedMessage[];
   readonly failed: FailedMessage[];
@@ -71,7 +74,7 @@ export interface RedriveReport {
 /**
  * The copy's attributes: the message's own (source, webhook ID, signature headers, receive time:
  * the webhook still verifies, against the time it was first received), but no quarantine reason,
- * which belongs to the stay in the DLQ.
+ * which belongs to the stay in the quarantine queue (or the DLQ).
  */
 export function copyAttributes(message: QueueMessage): QueueMessage["messageAttributes"] | undefined {
   const { [MESSAGE_ATTRIBUTES.quarantineReason]: _reason, ...attributes } = message.messageAttributes;
@@ -97,13 +100,14 @@ async function sendCopy(sqs: SQSClient, queueUrl: string, message: QueueMessage)
 }
 
 export async function redriveMessages(options: RedriveOptions): Promise<RedriveReport> {
-  const { clients, queue, dlq, filter } = options;
+  const { clients, from, to, filter } = options;
+  const fromLabel = QUEUE_LABELS[from.role];
   const report = { moved: [] as MovedMessage[], wouldMove: [] as QueueMessage[], skipped: [] as SkippedMessage[], failed: [] as FailedMessage[] };
   let unreleased: number;
   const blockedGroups = new Set<string>();
   const movedWebhooks = new Set<string>();
-  const lease = new Lease(clients.sqs, dlq.url, options.visibilityTimeout);
-  const waitUntil = dlq.inFlight > 0 ? Date.now() + options.waitInFlightSeconds * 1000 : 0;
+  const lease = new Lease(clients.sqs, from.url, options.visibilityTimeout);
+  const waitUntil = from.inFlight > 0 ? Date.now() + options.waitInFlightSeconds * 1000 : 0;
   const done = () => options.stopRequested() || report.moved.length >= options.maxMessages;
 
   const handle = async (message: QueueMessage): Promise<void> => {
@@ -112,40 +116,42 @@ export async function redriveMessages(options: RedriveOptions): Promise<RedriveR
       report.skipped.push({ messageId, groupId, reason: "an earlier message of its group failed" });
       return;
     }
-    if (!matchesFilter(message, filter)) {
-      report.skipped.push({ messageId, groupId, reason: "filtered out" });
+    const reason = skipReason(message, filter);
+    if (reason) {
+      report.skipped.push({ messageId, groupId, reason });
       return;
     }
     if (movedWebhooks.has(webhookKey(message))) {
       const why = message.quarantineReason ? `quarantined again: ${message.quarantineReason}` : "failed again";
-      report.skipped.push({ messageId, groupId, reason: `moved earlier in this run and back in the DLQ (${why})` });
+      report.skipped.push({ messageId, groupId, reason: `moved earlier in this run and back in the ${fromLabel} (${why})` });
       return;
     }
     if (options.dryRun) {
       report.wouldMove.push(message);
       return;
     }
-    let newMessageId: string;
+    let newMessageId: string | undefined;
     try {
-      newMessageId = await sendCopy(clients.sqs, queue.url, message);
+      if (to) newMessageId = await sendCopy(clients.sqs, to.url, message);
     } catch (error) {
       blockedGroups.add(groupId);
       report.failed.push({ messageId, groupId, error: `not sent: ${(error as Error).message}` });
       return;
     }
     try {
-      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: message.receiptHandle }));
+      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: from.url, ReceiptHandle: message.receiptHandle }));
       lease.forget(message);
     } catch (error) {
       blockedGroups.add(groupId);
+      const notDeleted = `not deleted from the ${fromLabel} (${(error as Error).message})`;
       report.failed.push({
         messageId,
         groupId,
-        error: `sent as ${newMessageId} but not deleted from the DLQ (${(error as Error).message}); a re-run within 5 minutes is deduplicated`,
+        error: to ? `sent as ${newMessageId} but ${notDeleted}; a re-run within 5 minutes is deduplicated` : notDeleted,
       });
       return;
     }
-    const moved = { messageId, groupId, newMessageId };
+    const moved = { messageId, groupId, ...(newMessageId !== undefined && { newMessageId }) };
     movedWebhooks.add(webhookKey(message));
     report.moved.push(moved);
     options.onMoved(moved, report.moved.length);
@@ -157,7 +163,7 @@ export async function redriveMessages(options: RedriveOptions): Promise<RedriveR
       const page = await receivePage(lease, 10);
       if (page.length === 0) {
         if (Date.now() >= waitUntil) break;
-        const othersInFlight = (await describeQueue(clients, dlq.url, "dlq")).inFlight - lease.size;
+        const othersInFlight = (await describeQueue(clients, from.url, from.role)).inFlight - lease.size;
         if (othersInFlight <= 0) break;
         options.onWaiting(othersInFlight);
         await sleep(1000);

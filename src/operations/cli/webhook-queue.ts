@@ -1,13 +1,15 @@
 /**
  * `webhook-queue`: the operators' tool for the webhook event queue.
- *   webhook-queue [global options] <status|peek|redrive|send> [options]
+ *   webhook-queue [global options] <status|peek|redrive|quarantine|send> [options]
  * Each command lives in ./commands; this file builds the command line and prints.
  */
 import { Command } from "commander";
 import { parseCommandLine, UsageError } from "../shared/command-line";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
-import { CliCommand } from "./command";
+import { terminalSafeJson } from "../shared/terminal-safe";
+import { CliCommand, CliCommandGroup } from "./command";
 import { peekCommand } from "./commands/peek";
+import { quarantineCommand } from "./commands/quarantine";
 import { redriveCommand } from "./commands/redrive";
 import { sendCommand } from "./commands/send";
 import { statusCommand } from "./commands/status";
@@ -15,25 +17,38 @@ import { explainError } from "./errors";
 import { addGlobalOptions, readGlobalOptions } from "./options";
 import { CommandResult } from "./output";
 
-export const COMMANDS: readonly CliCommand[] = [statusCommand, peekCommand, redriveCommand, sendCommand] as readonly CliCommand[];
+export const COMMANDS: readonly (CliCommand | CliCommandGroup)[] = [
+  statusCommand,
+  peekCommand,
+  redriveCommand,
+  quarantineCommand,
+  sendCommand,
+] as readonly (CliCommand | CliCommandGroup)[];
+
+type Chosen = (command: CliCommand, options: Record<string, unknown>, globals: Record<string, unknown>) => void;
+
+function addCommand(parent: Command, entry: CliCommand | CliCommandGroup, chosen: Chosen): void {
+  const command = parent.command(entry.name, { isDefault: "isDefault" in entry && entry.isDefault === true }).summary(entry.summary);
+  if ("subcommands" in entry) {
+    command.description(entry.description);
+    for (const subcommand of entry.subcommands) addCommand(command, subcommand, chosen);
+    return;
+  }
+  entry.configure(command);
+  command.action((options: Record<string, unknown>, self: Command) => chosen(entry, options, self.optsWithGlobals()));
+}
 
 /** The whole command line; `chosen` receives the command and its options when one is named. */
-export function webhookQueueProgram(
-  chosen: (command: CliCommand, options: Record<string, unknown>, globals: Record<string, unknown>) => void,
-): Command {
+export function webhookQueueProgram(chosen: Chosen): Command {
   const program = addGlobalOptions(new Command("webhook-queue"))
-    .description("Operate the webhook event queue (SQS FIFO queue + FIFO dead-letter queue).")
+    .description("Operate the webhook event queue (SQS FIFO queue + FIFO dead-letter queue + FIFO quarantine queue).")
     .addHelpText(
       "after",
       `
 Credentials come from the usual AWS sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance roles).
 Exit codes: ${EXIT_OK} ok, ${EXIT_FAILURE} operational failure, ${EXIT_USAGE} usage error, ${EXIT_INTERRUPTED} interrupted.`,
     );
-  for (const cliCommand of COMMANDS) {
-    const command = program.command(cliCommand.name).summary(cliCommand.summary);
-    cliCommand.configure(command);
-    command.action((options: Record<string, unknown>, self: Command) => chosen(cliCommand, options, self.optsWithGlobals()));
-  }
+  for (const entry of COMMANDS) addCommand(program, entry, chosen);
   return program;
 }
 
@@ -53,12 +68,13 @@ export async function main(args: readonly string[]): Promise<number> {
   const json = args.includes("--json");
   try {
     const result = await dispatch(args);
-    process.stdout.write(json ? `${JSON.stringify(result.document, null, 2)}\n` : `${result.text}\n`);
+    // What a message carries reaches the terminal only escaped (text: each command escapes it; JSON: here).
+    process.stdout.write(json ? `${terminalSafeJson(result.document, 2)}\n` : `${result.text}\n`);
     return result.exitCode;
   } catch (error) {
     const failure = explainError(error);
     process.stderr.write(`webhook-queue: ${failure.message}\n`);
-    if (json) process.stdout.write(`${JSON.stringify({ error: failure.message, exitCode: failure.exitCode }, null, 2)}\n`);
+    if (json) process.stdout.write(`${terminalSafeJson({ error: failure.message, exitCode: failure.exitCode }, 2)}\n`);
     return failure.exitCode;
   }
 }

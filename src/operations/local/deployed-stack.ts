@@ -36,6 +36,8 @@ export function referencedAddress(value: string): string | undefined {
 
 export interface DeployedFunction {
   readonly config: FunctionConfiguration;
+  /** The execution role, whose credentials the function runs with. */
+  readonly roleArn: string;
   /** Base64 SHA-256 of the deployed package, as Lambda reports it. */
   readonly codeSha256: string;
 }
@@ -45,6 +47,7 @@ export async function readDeployedFunction(lambda: LambdaClient, functionName: s
   const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
   return {
     codeSha256: fn.CodeSha256 ?? "",
+    roleArn: fn.Role ?? "",
     config: {
       functionName: fn.FunctionName ?? functionName,
       functionArn: fn.FunctionArn ?? "",

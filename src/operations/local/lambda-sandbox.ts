@@ -97,7 +97,7 @@ export interface LambdaSandboxOptions {
    * Where the function's AWS SDK calls go, and the credentials they carry (Lambda gives a
    * function its role's credentials in the same variables). @default - none: the SDK's defaults
    */
-  readonly aws?: { readonly endpoint: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly aws?: { readonly endpoint: string; readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
 export class LambdaSandbox {
@@ -235,6 +235,7 @@ export class LambdaSandbox {
     return {
       ...this.config.environment,
       ...(aws && { AWS_ENDPOINT_URL: aws.endpoint, AWS_ACCESS_KEY_ID: aws.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.secretAccessKey }),
+      ...(aws?.sessionToken && { AWS_SESSION_TOKEN: aws.sessionToken }),
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,

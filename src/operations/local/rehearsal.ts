@@ -34,6 +34,9 @@ import { gatewayRoutes } from "./gateway/routes";
 import { LocalGateway, startLocalGateway } from "./gateway/server";
 import { HttpAnswer, LoopbackServer, serveHttp } from "./http-server";
 import { SandboxPool } from "./lambda-sandbox";
+import { IssuedRoles } from "./iam-emulation";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
 
 /** Function timeout, and so visibility timeout, of the rehearsal's stack. */
 export const REHEARSAL_FUNCTION_TIMEOUT_SECONDS = 5;
@@ -153,10 +156,13 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
 
     const sqs = new SQSClient(clientConfig);
     const lambda = new LambdaClient(clientConfig);
+    const sts = new STSClient(clientConfig);
+    const iam = new IAMClient(clientConfig);
     cleanups.push(() => {
-      sqs.destroy();
-      lambda.destroy();
+      for (const client of [sqs, lambda, sts, iam]) client.destroy();
     });
+    // Each function runs with its role's temporary credentials; the gateway checks IAM routes against them.
+    const roles = new IssuedRoles({ sts, iam }, deployment.region);
 
     const stack = readSynthesizedStack(deployment.stackDirectory);
     const deployed = await readDeployedValues(deployment.stackDirectory);
@@ -165,9 +171,9 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     const application = new RehearsalApplication({ routeKey: settings.application.routeKey, onLine: (line) => log("app", line) });
     const functionName = (address: string) => String(deployed.get(address)?.function_name ?? "");
     const applicationFunction = await deployedBundle(lambda, functionName("aws_lambda_function.webhook_application"), "webhook-application");
-    const functionAws = { endpoint: moto.endpoint, ...EMULATOR_CREDENTIALS };
+    const applicationRole = await roles.assume(applicationFunction.roleArn, applicationFunction.config.functionName);
     const applicationSandboxes = new SandboxPool(applicationFunction.config, {
-      aws: functionAws,
+      aws: { endpoint: moto.endpoint, ...applicationRole },
       onLog: (line) => {
         log("application", line);
         application.readLogLine(line);
@@ -180,6 +186,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       sqs,
       apiId: deployment.apiId,
       executionArn: String(api.execution_arn),
+      iam: roles,
       lambda: {
         invoke: async (functionArn, event) => {
           if (functionArn !== applicationFunction.config.functionArn) throw new Error(`the rehearsal runs no function ${functionArn}`);
@@ -221,9 +228,15 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       if (existsSync(ENDPOINTS_FILE) && readFileSync(ENDPOINTS_FILE, "utf8") === endpointsText) rmSync(ENDPOINTS_FILE, { force: true });
     });
     await takeOverFromMoto(lambda, mappingConfig.uuid);
+    const forwarderRole = await roles.assume(forwarder.roleArn, forwarder.config.functionName);
     const mapping = new LocalEventSourceMapping(
       { ...mappingConfig, function: { ...mappingConfig.function, environment: localTargets } },
-      { sqs, onLine: (line) => log("mapping", line), onFunctionLog: (line) => log("forwarder", line), functionAws },
+      {
+        sqs,
+        onLine: (line) => log("mapping", line),
+        onFunctionLog: (line) => log("forwarder", line),
+        functionAws: { endpoint: moto.endpoint, ...forwarderRole },
+      },
     );
     mapping.start();
     cleanups.push(() => mapping.stop());

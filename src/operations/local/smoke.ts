@@ -5,16 +5,18 @@
  *
  * 1. Webhooks of both sources are delivered, each lane in order: three repositories' lanes and
  *    one for a request without a repository (the fallback group); two webhooks with identical
- *    bodies are both delivered; a forged one is quarantined in the DLQ and never delivered.
+ *    bodies are both delivered; two forged ones (a wrong signature, and a signature header that
+ *    rewrites the message attributes) are quarantined, never delivered, and leave the DLQ empty;
+ *    a request straight to the application's route, past the queue, is refused (403: IAM).
  * 2. A release starts (the application answers 503): more webhooks fail and the queue's redrive
  *    policy moves them to the DLQ.
  * 3. The release ends; `webhook-queue redrive` moves the DLQ back; the failed webhooks are
- *    delivered, and the forged one, verified again, goes back to quarantine.
+ *    delivered; the forged ones stay in quarantine.
  * Passes when every genuine webhook was delivered exactly once, each lane in order.
  */
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
-import { MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
+import { FORGED_REASON_PREFIX, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
 import { WebhookQueueSettings } from "../../infrastructure/settings";
 import { WEBHOOK_QUEUE_BIN } from "../../project";
 import { emulatorClientEnv } from "../emulator/moto-server";
@@ -42,7 +44,7 @@ export const SMOKE_SECRETS = { [GITHUB_SECRET_PARAMETER]: GITHUB_SECRET };
 
 export interface SmokeResult {
   readonly passed: boolean;
-  /** `smoke: PASS delivered=15 sources=2 lanes=6 order=ok duplicates=0 identical=2 forged_quarantined=1 dlq_redriven=4 wall=180.2s` */
+  /** `smoke: PASS delivered=15 sources=2 lanes=6 order=ok duplicates=0 identical=2 forged_quarantined=2 direct_forbidden=1 dlq_redriven=3 wall=180.2s` */
   readonly summary: string;
 }
 
@@ -91,11 +93,27 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     await post(webhook.source, body, headers);
     sent.push(webhook);
   };
-  const forge = () =>
-    post("github", bodyOf({ source: "github", lane: "r2", seq: 99 }), {
+  const forge = async () => {
+    await post("github", bodyOf({ source: "github", lane: "r2", seq: 99 }), {
       "x-github-delivery": randomUUID(),
       "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
     });
+    // A delivery header that ends its attribute's JSON string and adds one of its own.
+    const body = bodyOf({ source: "github", lane: "r3", seq: 98 });
+    await post("github", body, {
+      "x-github-delivery": `${randomUUID()}"},"webhook-target":{"DataType":"String","StringValue":"elsewhere`,
+      ...signedHeaders({ scheme: "github" }, GITHUB_SECRET, body),
+    });
+  };
+  /** Straight to the application's route, past the queue, with invented headers: its status. */
+  const bypass = async () =>
+    (
+      await fetch(rehearsal.endpoints.application, {
+        method: "POST",
+        headers: { "content-type": "application/json", "webhook-id": "invented", "x-webhook-source": "github" },
+        body: bodyOf({ source: "github", lane: "r1", seq: 97 }),
+      })
+    ).status;
 
   const delivered = () => application.deliveries.map((delivery) => ({ ...parseDelivery(delivery), delivery }));
 
@@ -127,9 +145,11 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
   };
   const queueUrl = deployment.outputs.queue_url ?? "";
   const dlqUrl = deployment.outputs.dlq_url ?? "";
-  const observed = async () => `delivered ${delivered().length} of ${sent.length}, queue ${await depth(queueUrl)}, DLQ ${await depth(dlqUrl)}`;
+  const quarantineUrl = deployment.outputs.quarantine_url ?? "";
+  const observed = async () =>
+    `delivered ${delivered().length} of ${sent.length}, queue ${await depth(queueUrl)}, DLQ ${await depth(dlqUrl)}, quarantine ${await depth(quarantineUrl)}`;
 
-  const summary = (verdict: string, quarantined: number) => {
+  const summary = (verdict: string, quarantined: number, forbidden: number) => {
     const deliveries = delivered();
     const keys = deliveries.map((d) => key(d.webhook));
     const identical = deliveries.filter((d) => d.webhook.lane === "same").length;
@@ -139,11 +159,12 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     const wall = ((performance.now() - wallStartedAt) / 1000).toFixed(1);
     return (
       `smoke: ${verdict} delivered=${deliveries.length} sources=${sources} lanes=${lanes} order=${inLaneOrder(deliveries.map((d) => d.webhook)) ? "ok" : "broken"} ` +
-      `duplicates=${duplicates} identical=${identical} forged_quarantined=${quarantined} dlq_redriven=${redriven} wall=${wall}s`
+      `duplicates=${duplicates} identical=${identical} forged_quarantined=${quarantined} direct_forbidden=${forbidden} dlq_redriven=${redriven} wall=${wall}s`
     );
   };
 
   let quarantined = 0;
+  let forbidden = 0;
   try {
     say("1/3 webhooks of two sources (the article's route; GitHub, signed, one lane per repository), application up");
     for (const seq of [1, 2, 3]) {
@@ -155,39 +176,43 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     await send({ source: "default", lane: "same", seq: 1, copy: 1 });
     await send({ source: "default", lane: "same", seq: 1, copy: 2 });
     await forge();
+    const status = await bypass();
+    if (status !== 403) throw new SmokeFailure(`a POST straight to the application's route answered ${status}, not 403`);
+    forbidden = 1;
     const firstRound = sent.length;
     await waitFor(
-      `${firstRound} webhooks delivered, the forged one quarantined`,
+      `${firstRound} webhooks delivered, the 2 forged ones quarantined, the DLQ empty`,
       60,
-      async () => delivered().length >= firstRound && (await depth(dlqUrl)) === 1,
+      async () => delivered().length >= firstRound && (await depth(quarantineUrl)) === 2 && (await depth(dlqUrl)) === 0,
     );
-    quarantined = await quarantineReasons(rehearsal, dlqUrl).then((reasons) => reasons.filter((reason) => reason === "signature mismatch").length);
-    if (quarantined !== 1) throw new SmokeFailure(`the forged webhook is not in the DLQ with the reason "signature mismatch" (${quarantined})`);
+    const reasons = await quarantineReasons(rehearsal, quarantineUrl);
+    quarantined = reasons.filter((reason) => reason === "signature mismatch" || reason.startsWith(FORGED_REASON_PREFIX)).length;
+    if (quarantined !== 2) throw new SmokeFailure(`the forged webhooks are not quarantined with their reasons (${reasons.join("; ")})`);
 
     say("2/3 release in progress: more webhooks arrive and fail");
     application.setReleaseInProgress(true);
     await send({ source: "default", lane: "article", seq: 4 });
     await send({ source: "github", lane: "r1", seq: 4 });
     await send({ source: "github", lane: "r3", seq: 2 });
-    await waitFor("3 more webhooks in the DLQ, queue empty", 90, async () => (await depth(dlqUrl)) === 4 && (await depth(queueUrl)) === 0);
+    await waitFor("3 webhooks in the DLQ, queue empty", 90, async () => (await depth(dlqUrl)) === 3 && (await depth(queueUrl)) === 0);
     if (delivered().length !== firstRound) throw new SmokeFailure(`a webhook was delivered during the release: ${delivered().length} deliveries`);
 
     say("3/3 release done: webhook-queue redrive");
     application.setReleaseInProgress(false);
     redriven = await runRedrive(rehearsal, log);
-    await waitFor(`${sent.length} webhooks delivered, queue empty, the forged one back in quarantine`, 60, async () => {
-      return delivered().length >= sent.length && (await depth(queueUrl)) === 0 && (await depth(dlqUrl)) === 1;
+    await waitFor(`${sent.length} webhooks delivered, queue and DLQ empty, the forged ones still in quarantine`, 60, async () => {
+      return delivered().length >= sent.length && (await depth(queueUrl)) === 0 && (await depth(dlqUrl)) === 0 && (await depth(quarantineUrl)) === 2;
     });
     // A duplicate would show up after the last expected delivery.
     await new Promise((r) => setTimeout(r, 1500));
 
     const problems = check(sent, delivered());
-    if (redriven !== 4) problems.push(`redrive moved ${redriven} message(s), expected 4 (3 failed, 1 quarantined)`);
-    if (problems.length > 0) return { passed: false, summary: summary(`FAIL (${problems.join("; ")})`, quarantined) };
-    return { passed: true, summary: summary("PASS", quarantined) };
+    if (redriven !== 3) problems.push(`redrive moved ${redriven} message(s), expected the 3 that failed during the release`);
+    if (problems.length > 0) return { passed: false, summary: summary(`FAIL (${problems.join("; ")})`, quarantined, forbidden) };
+    return { passed: true, summary: summary("PASS", quarantined, forbidden) };
   } catch (error) {
     const reason = error instanceof SmokeFailure ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
-    return { passed: false, summary: summary(`FAIL (${reason})`, quarantined) };
+    return { passed: false, summary: summary(`FAIL (${reason})`, quarantined, forbidden) };
   }
 }
 
@@ -201,11 +226,11 @@ function parseDelivery(delivery: Delivery): { webhook: Webhook; webhookId?: stri
   return { webhook, webhookId: delivery.webhookId, source: delivery.source };
 }
 
-/** The quarantine reasons of the DLQ's messages (received briefly and released). */
-async function quarantineReasons(rehearsal: Rehearsal, dlqUrl: string): Promise<string[]> {
+/** The quarantine reasons of the quarantine queue's messages (received briefly and released). */
+async function quarantineReasons(rehearsal: Rehearsal, quarantineUrl: string): Promise<string[]> {
   const received = await rehearsal.sqs.send(
     new ReceiveMessageCommand({
-      QueueUrl: dlqUrl,
+      QueueUrl: quarantineUrl,
       MaxNumberOfMessages: 10,
       VisibilityTimeout: 0,
       MessageAttributeNames: ["All"],

@@ -67,3 +67,8 @@ export function regionFromQueueUrl(url: string | undefined): string | undefined 
   const host = new URL(url).hostname;
   return /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com/.exec(host)?.[1];
 }
+
+/** A queue's name, the last segment of its URL: `https://sqs.<region>.amazonaws.com/<account>/<name>`. */
+export function queueNameOfUrl(url: string): string {
+  return url.replace(/\/+$/, "").split("/").pop() ?? url;
+}

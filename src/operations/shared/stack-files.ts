@@ -26,6 +26,9 @@ export interface StackOutputs {
   readonly queue_arn?: string;
   readonly dlq_url?: string;
   readonly dlq_arn?: string;
+  /** Where the forwarder quarantines a webhook that fails verification; absent in a stack deployed before it existed. */
+  readonly quarantine_url?: string;
+  readonly quarantine_arn?: string;
   readonly apigateway_endpoint?: string;
   readonly apigateway_id?: string;
   /** Absent in a stack deployed before sources existed. */

@@ -61,6 +61,8 @@ describe("routes from the synthesized emulator stack", () => {
           "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:mz-dev-webhook-application/invocations",
         payloadFormatVersion: "2.0",
         requestParameters: {},
+        // The application's route lets in only what the forwarder's role signs.
+        authorizationType: "AWS_IAM",
       },
       {
         routeKey: "POST /sqs-hook",

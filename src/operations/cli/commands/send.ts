@@ -1,6 +1,7 @@
 /** `send`: POST a test webhook to the stack's API Gateway route (or any --url). */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Option } from "commander";
 import { collect, integerIn } from "../../shared/command-line";
 import { EXIT_FAILURE, EXIT_OK } from "../../shared/exit-codes";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -14,7 +15,9 @@ import { parseRouteKey, readStackOutputs, readWebhookRouteKey } from "../stack-o
 
 interface SendOptions {
   readonly source?: string;
-  readonly secret?: string;
+  /** Refused: a secret on the command line is in the process list and the shell history. */
+  readonly secret?: unknown;
+  readonly secretFile?: string;
   readonly secretParameter?: string;
   readonly url?: string;
   readonly file?: string;
@@ -44,15 +47,19 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function requestBody(file: string | undefined, sample: boolean): Promise<Buffer> {
-  if ((file === undefined) === !sample) throw new UsageError("give exactly one body: --file PATH, --file - (stdin) or --sample");
-  if (sample) return Buffer.from(sampleWebhook());
+/** A file's bytes, or stdin's for "-"; `option` names the flag in the error. */
+async function readInput(option: string, file: string): Promise<Buffer> {
   if (file === "-") return readStdin();
   try {
-    return readFileSync(file!);
+    return readFileSync(file);
   } catch (error) {
-    throw new UsageError(`--file ${file} cannot be read: ${(error as Error).message}`);
+    throw new UsageError(`${option} ${file} cannot be read: ${(error as Error).message}`);
   }
+}
+
+async function requestBody(file: string | undefined, sample: boolean): Promise<Buffer> {
+  if ((file === undefined) === !sample) throw new UsageError("give exactly one body: --file PATH, --file - (stdin) or --sample");
+  return sample ? Buffer.from(sampleWebhook()) : readInput("--file", file!);
 }
 
 interface Target {
@@ -85,18 +92,51 @@ async function target(values: SendOptions, stack: string | undefined, stacksDir:
   return { method, url: `${outputs.apigateway_endpoint.replace(/\/+$/, "")}${path}` };
 }
 
-/** The secret to sign with: given, or read from SSM Parameter Store (decrypted). */
-async function signingSecret(values: SendOptions, global: GlobalOptions): Promise<string | undefined> {
-  if (values.secret !== undefined && values.secretParameter !== undefined) throw new UsageError("give --secret or --secret-parameter, not both");
-  if (values.secretParameter === undefined) return values.secret;
+/** Where a signing secret may come from besides SSM: the environment. */
+export const SIGNING_SECRET_ENV = "WEBHOOK_QUEUE_SIGNING_SECRET";
+
+const SECRET_WAYS = `--secret-file FILE (or --secret-file - for stdin), the environment variable ${SIGNING_SECRET_ENV}, or --secret-parameter NAME (SSM)`;
+
+/** Refuses --secret without echoing its value. */
+export function refuseSecretOption(): never {
+  throw new UsageError(
+    `--secret is refused: a secret on the command line shows in the process list and stays in the shell history. Give it with ${SECRET_WAYS}`,
+  );
+}
+
+async function readSecretParameter(name: string, global: GlobalOptions): Promise<string> {
   const ssm = new SSMClient({ region: global.region, endpoint: global.endpointUrl });
   try {
-    const response = await ssm.send(new GetParameterCommand({ Name: values.secretParameter, WithDecryption: true }));
-    if (!response.Parameter?.Value) throw new CliError(`SSM parameter ${values.secretParameter} has no value`);
+    const response = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    if (!response.Parameter?.Value) throw new CliError(`SSM parameter ${name} has no value`);
     return response.Parameter.Value;
   } finally {
     ssm.destroy();
   }
+}
+
+/**
+ * The secret to sign with and where it came from: --secret-file (its trailing newline dropped), --secret-parameter
+ * (SSM, decrypted), else the environment variable; undefined when none is given. An empty secret is a usage error.
+ */
+async function signingSecret(values: SendOptions, global: GlobalOptions): Promise<{ secret: string; from: string } | undefined> {
+  const fromEnvironment = process.env[SIGNING_SECRET_ENV];
+  if (values.secretFile !== undefined && values.secretParameter !== undefined)
+    throw new UsageError("give --secret-file or --secret-parameter, not both");
+  if (values.secretFile === "-" && values.file === "-") {
+    throw new UsageError("--secret-file - and --file - both read stdin: give one of them a file");
+  }
+  let given: { secret: string; from: string } | undefined;
+  if (values.secretFile !== undefined) {
+    const text = (await readInput("--secret-file", values.secretFile)).toString("utf8");
+    given = { secret: text.replace(/\r?\n$/, ""), from: `--secret-file ${values.secretFile}` };
+  } else if (values.secretParameter !== undefined) {
+    given = { secret: await readSecretParameter(values.secretParameter, global), from: `--secret-parameter ${values.secretParameter}` };
+  } else if (fromEnvironment !== undefined) {
+    given = { secret: fromEnvironment, from: SIGNING_SECRET_ENV };
+  }
+  if (given?.secret === "") throw new UsageError(`the signing secret from ${given.from} is empty: give a secret with ${SECRET_WAYS}`);
+  return given;
 }
 
 export const sendCommand: CliCommand<SendOptions> = {
@@ -106,8 +146,11 @@ export const sendCommand: CliCommand<SendOptions> = {
     command
       .description(
         "Sends the body byte for byte to a webhook route: the default source's (apigateway_endpoint + the path of the stack's\n" +
-          "route key, from cdk.tf.json), the route of --source NAME, or --url. With --secret or --secret-parameter the request is\n" +
-          "signed with the source's scheme (GitHub, Stripe, Standard Webhooks or a generic HMAC), as the provider would sign it.\n" +
+          "route key, from cdk.tf.json), the route of --source NAME, or --url. With a secret the request is signed with\n" +
+          "the source's scheme (GitHub, Stripe, Standard Webhooks or a generic HMAC), as the provider would sign it.\n" +
+          `The secret comes from --secret-file FILE ("-": stdin; a trailing newline is dropped), --secret-parameter NAME\n` +
+          `(SSM) or the environment variable ${SIGNING_SECRET_ENV}; never from the command line (--secret is\n` +
+          "refused: the process list and the shell history would show it).\n" +
           "Prints the HTTP status and the response body; exits 1 when the answer is not 2xx.\n" +
           "Give exactly one body: --file PATH, --file - (stdin) or --sample.",
       )
@@ -115,7 +158,8 @@ export const sendCommand: CliCommand<SendOptions> = {
         "--source <name>",
         "POST to this source's route (from the stack's webhook_sources output); signed with its scheme when a secret is given",
       )
-      .option("--secret <secret>", "sign the request as the source's provider would, with this secret")
+      .addOption(new Option("--secret [secret]").hideHelp())
+      .option("--secret-file <file>", `sign the request as the source's provider would, with the secret in FILE ("-": stdin)`)
       .option("--secret-parameter <name>", "sign with the secret in this SSM SecureString parameter")
       .option("--url <url>", "where to POST (default: the route of --stack NAME, or of --source)")
       .option("--file <path>", 'the body; "-" reads stdin')
@@ -126,20 +170,21 @@ export const sendCommand: CliCommand<SendOptions> = {
   },
 
   async run(global, values): Promise<CommandResult> {
+    if (values.secret !== undefined) refuseSecretOption();
     const timeoutMs = values.timeoutMs;
     const headers = new Headers(values.header.map(parseHeader));
     headers.set("content-type", values.contentType);
     const body = await requestBody(values.file, values.sample);
     const { method, url, scheme } = await target(values, global.stack, global.stacksDir);
-    const secret = await signingSecret(values, global);
-    if (secret !== undefined) {
+    const signing = await signingSecret(values, global);
+    if (signing !== undefined) {
       if (!scheme)
         throw new UsageError(
           values.source
-            ? `source ${values.source} is not signed: leave out the secret`
-            : "signing needs --source NAME (its scheme comes from the stack)",
+            ? `source ${values.source} is not signed: leave out the secret (${signing.from})`
+            : `signing with the secret from ${signing.from} needs --source NAME (its scheme comes from the stack)`,
         );
-      for (const [name, value] of Object.entries(signedHeaders(scheme, secret, body.toString("utf8")))) headers.set(name, value);
+      for (const [name, value] of Object.entries(signedHeaders(scheme, signing.secret, body.toString("utf8")))) headers.set(name, value);
     }
 
     let response: Response;
@@ -154,7 +199,7 @@ export const sendCommand: CliCommand<SendOptions> = {
       document: {
         method,
         url,
-        signed: secret !== undefined,
+        signed: signing !== undefined,
         requestBytes: body.length,
         status: response.status,
         ok: response.ok,

@@ -1,37 +1,56 @@
-/** `status`: how full the queue and the DLQ are, how old their oldest message is, and whether the forwarder polls. */
+/**
+ * `status`: how full the queues are, how old their oldest message is, and whether the forwarder polls.
+ * It never receives a message: a receive raises the receive count, and SQS may leave a message received
+ * three or more times out of ApproximateAgeOfOldestMessage, which the DLQ expiry alarm reads. The
+ * oldest age comes from that metric in CloudWatch instead.
+ */
+import { Datapoint, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { EXIT_OK } from "../../shared/exit-codes";
+import { queueNameOfUrl } from "../../shared/queue-pair";
 import { AwsClients, QueueState, openQueues } from "../aws";
 import { CliCommand } from "../command";
-import { Lease, receiveAllHeld } from "../lease";
+import { explainError } from "../errors";
 import { CommandResult, formatAge, formatTable } from "../output";
-import { note, watchInterrupts } from "../terminal";
 
-/** Messages looked at to find the oldest; FIFO shows only the head of each group anyway. */
-const SAMPLE_LIMIT = 100;
-const SAMPLE_VISIBILITY_SECONDS = 10;
+/** How far back status looks for a datapoint of the oldest age. */
+const METRIC_WINDOW_MINUTES = 15;
 
-interface OldestSample {
-  readonly oldestSentAt: string | null;
-  readonly oldestAgeSeconds: number | null;
-  readonly sampled: number;
+interface OldestAge {
+  /** ApproximateAgeOfOldestMessage's latest Maximum; null when CloudWatch has no datapoint (or could not be read). */
+  readonly seconds: number | null;
+  /** When that datapoint was measured. */
+  readonly at: string | null;
+  readonly error?: string;
 }
 
-/** Oldest SentTimestamp among the visible messages; they are held briefly and released untouched. */
-async function sampleOldest(clients: AwsClients, queue: QueueState): Promise<OldestSample> {
-  if (queue.visible === 0) return { oldestSentAt: null, oldestAgeSeconds: null, sampled: 0 };
-  const lease = new Lease(clients.sqs, queue.url, SAMPLE_VISIBILITY_SECONDS);
-  const interrupts = watchInterrupts();
+/** The most recent datapoint that has a Maximum. */
+export function latestDatapoint(datapoints: readonly Datapoint[]): (Datapoint & { Maximum: number; Timestamp: Date }) | undefined {
+  const usable = datapoints.filter(
+    (d): d is Datapoint & { Maximum: number; Timestamp: Date } => d.Maximum !== undefined && d.Timestamp !== undefined,
+  );
+  return usable.sort((a, b) => b.Timestamp.getTime() - a.Timestamp.getTime())[0];
+}
+
+/** AWS/SQS ApproximateAgeOfOldestMessage of the queue (dimension QueueName), Maximum per minute, latest in the last 15 minutes. */
+async function oldestAge(clients: AwsClients, queue: QueueState): Promise<OldestAge> {
+  const now = new Date();
   try {
-    const messages = await receiveAllHeld(lease, SAMPLE_LIMIT, interrupts.requested);
-    const sent = messages.map((m) => Number(m.attributes.SentTimestamp)).filter((t) => Number.isFinite(t) && t > 0);
-    if (sent.length === 0) return { oldestSentAt: null, oldestAgeSeconds: null, sampled: messages.length };
-    const oldest = Math.min(...sent);
-    return { oldestSentAt: new Date(oldest).toISOString(), oldestAgeSeconds: Math.floor((Date.now() - oldest) / 1000), sampled: messages.length };
-  } finally {
-    const unreleased = await lease.releaseAll();
-    interrupts.dispose();
-    if (unreleased > 0) note(`${unreleased} sampled messages could not be released; they come back within ${SAMPLE_VISIBILITY_SECONDS}s`);
+    const response = await clients.cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [{ Name: "QueueName", Value: queueNameOfUrl(queue.url) }],
+        StartTime: new Date(now.getTime() - METRIC_WINDOW_MINUTES * 60_000),
+        EndTime: now,
+        Period: 60,
+        Statistics: ["Maximum"],
+      }),
+    );
+    const latest = latestDatapoint(response.Datapoints ?? []);
+    return latest ? { seconds: latest.Maximum, at: latest.Timestamp.toISOString() } : { seconds: null, at: null };
+  } catch (error) {
+    return { seconds: null, at: null, error: explainError(error).message };
   }
 }
 
@@ -60,53 +79,48 @@ async function eventSourceMappings(clients: AwsClients, queueArn: string): Promi
   }
 }
 
-function queueDocument(queue: QueueState, sample: OldestSample | undefined): Record<string, unknown> {
+function queueDocument(queue: QueueState, age: OldestAge): Record<string, unknown> {
   return {
     url: queue.url,
     arn: queue.arn,
     visible: queue.visible,
     inFlight: queue.inFlight,
     delayed: queue.delayed,
-    sampled: sample !== undefined,
-    oldestSentAt: sample?.oldestSentAt ?? null,
-    oldestAgeSeconds: sample?.oldestAgeSeconds ?? null,
+    oldestAgeSeconds: age.seconds,
+    oldestAgeAt: age.at,
+    oldestAgeFrom: "cloudwatch",
+    ...(age.error !== undefined && { oldestAgeError: age.error }),
   };
 }
 
-function oldestText(queue: QueueState, sample: OldestSample | undefined): string {
-  if (!sample) return "not sampled (--sample-main)";
-  if (sample.oldestAgeSeconds === null) return queue.visible + queue.inFlight === 0 ? "-" : "none visible";
-  return formatAge(sample.oldestAgeSeconds);
+function oldestText(age: OldestAge): string {
+  if (age.error !== undefined) return `n/a (CloudWatch: ${age.error})`;
+  return age.seconds === null ? `n/a (no CloudWatch datapoint in ${METRIC_WINDOW_MINUTES} min)` : formatAge(age.seconds);
 }
 
-export const statusCommand: CliCommand<{ sampleMain: boolean }> = {
+export const statusCommand: CliCommand = {
   name: "status",
-  summary: "depth, in-flight and oldest age of the queue and the DLQ; the event source mapping's state",
+  summary: "depth, in-flight and oldest age of each queue; the event source mapping's state",
   configure(command) {
-    command
-      .description(
-        "Shows, for the main queue and the DLQ: visible messages, messages in flight, delayed messages and the age of the oldest visible\n" +
-          "message; and the state of the Lambda event source mapping that reads the main queue.\n\n" +
-          "The DLQ's oldest age is measured by receiving its messages for a moment and releasing them untouched (their receive count goes up by one).",
-      )
-      .option(
-        "--sample-main",
-        `measure the main queue's oldest age the same way. Off by default: each receive counts toward the queue's maxReceiveCount and hides the messages from the forwarder for up to ${SAMPLE_VISIBILITY_SECONDS}s`,
-        false,
-      );
+    command.description(
+      "Shows, for the main queue, the DLQ and the quarantine queue (when known: --quarantine-url or the stack's\n" +
+        "quarantine_url): visible messages, messages in flight, delayed messages and the age of the oldest message;\n" +
+        "and the state of the Lambda event source mapping that reads the main queue.\n\n" +
+        "Receives nothing: the oldest age is CloudWatch's AWS/SQS ApproximateAgeOfOldestMessage (Maximum, the latest\n" +
+        `datapoint of the last ${METRIC_WINDOW_MINUTES} minutes), "n/a" when there is none (SQS publishes none for an idle empty queue).`,
+    );
   },
 
-  async run(global, options): Promise<CommandResult> {
-    const { clients, queue, dlq } = await openQueues(global, { queue: "optional", dlq: "optional" });
+  async run(global): Promise<CommandResult> {
+    const { clients, queue, dlq, quarantine } = await openQueues(global, { queue: "optional", dlq: "optional", quarantine: "optional" });
+    const queues = [queue, dlq, quarantine].filter((q): q is QueueState => q !== undefined);
+    const [ages, mappings] = await Promise.all([
+      Promise.all(queues.map((q) => oldestAge(clients, q))),
+      queue ? eventSourceMappings(clients, queue.arn) : undefined,
+    ]);
+    const ageOf = (q: QueueState) => ages[queues.indexOf(q)];
 
-    const queueSample = queue && options.sampleMain ? await sampleOldest(clients, queue) : undefined;
-    const dlqSample = dlq ? await sampleOldest(clients, dlq) : undefined;
-    const mappings = queue ? await eventSourceMappings(clients, queue.arn) : undefined;
-
-    const rows = [
-      ...(queue ? [["queue", String(queue.visible), String(queue.inFlight), String(queue.delayed), oldestText(queue, queueSample), queue.url]] : []),
-      ...(dlq ? [["dlq", String(dlq.visible), String(dlq.inFlight), String(dlq.delayed), oldestText(dlq, dlqSample), dlq.url]] : []),
-    ];
+    const rows = queues.map((q) => [q.role, String(q.visible), String(q.inFlight), String(q.delayed), oldestText(ageOf(q)), q.url]);
     const lines = [formatTable(["", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST", "URL"], rows)];
     if (mappings && "error" in mappings) lines.push(`event source mapping: cannot list (${mappings.error})`);
     else if (mappings && mappings.length === 0) lines.push(`event source mapping: none reads ${queue?.arn}`);
@@ -120,8 +134,9 @@ export const statusCommand: CliCommand<{ sampleMain: boolean }> = {
     }
     return {
       document: {
-        queue: queue ? queueDocument(queue, queueSample) : null,
-        dlq: dlq ? queueDocument(dlq, dlqSample) : null,
+        queue: queue ? queueDocument(queue, ageOf(queue)) : null,
+        dlq: dlq ? queueDocument(dlq, ageOf(dlq)) : null,
+        quarantine: quarantine ? queueDocument(quarantine, ageOf(quarantine)) : null,
         eventSourceMappings: mappings === undefined ? null : mappings,
       },
       text: lines.join("\n"),

@@ -44,6 +44,14 @@ And one place where moto 5 breaks a FIFO queue's order:
   than on AWS. Patched: deleting a message or changing its visibility wakes the
   queue's long polls, which look again.
 
+And one place where moto accepts a message SQS refuses:
+
+- SQS counts a message's attributes (each one's name, data type and value) with its body
+  against the queue's MaximumMessageSize; moto counts the body alone (and in characters).
+  A webhook at the limit then fits in moto with attributes SQS would refuse, and the
+  forwarder's quarantine of such a webhook (its attributes and a reason) is never tested
+  against the refusal it meets on AWS. Patched: SendMessage counts as SQS does, in bytes.
+
 And one speed-up: SQS's clock (`moto.sqs.models.unix_time[_millis]`) reads time.time()
 instead of going through datetime objects. A receive reads it twice per message per pass
 over the queue, about 30 passes: with 500 messages queued, a receive took ~280 ms, and
@@ -208,3 +216,33 @@ try:
     SQSBackend.change_message_visibility = _change_message_visibility
 except Exception as error:  # an unexpected moto version: run unpatched, but say so
     print(f"[webhook-queue] moto SQS long-poll wake patch not applied: {error!r}", file=sys.stderr)
+
+
+try:
+    import base64
+
+    from moto.sqs.models import SQSBackend
+    from moto.sqs.exceptions import InvalidParameterValue
+
+    _moto_send_message = SQSBackend.send_message
+
+    def _message_size(body, attributes):
+        total = len(body.encode("utf-8"))
+        for name, attribute in (attributes or {}).items():
+            total += len(name.encode("utf-8")) + len(str(attribute.get("DataType", "")).encode("utf-8"))
+            if attribute.get("StringValue") is not None:
+                total += len(str(attribute["StringValue"]).encode("utf-8"))
+            elif attribute.get("BinaryValue") is not None:
+                value = attribute["BinaryValue"]
+                total += len(base64.b64decode(value)) if isinstance(value, str) else len(value)
+        return total
+
+    def _send_message(backend, queue_name, message_body, message_attributes=None, *args, **kwargs):
+        limit = int(backend.get_queue(queue_name).maximum_message_size)
+        if _message_size(message_body, message_attributes) > limit:
+            raise InvalidParameterValue(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
+        return _moto_send_message(backend, queue_name, message_body, message_attributes, *args, **kwargs)
+
+    SQSBackend.send_message = _send_message
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS message size patch not applied: {error!r}", file=sys.stderr)

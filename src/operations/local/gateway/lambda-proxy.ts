@@ -25,6 +25,8 @@ export interface ProxyRequest {
   readonly sourceIp: string;
   readonly protocol: string;
   readonly timeEpoch: number;
+  /** The caller API Gateway authorized, on a route with IAM authorization (`requestContext.authorizer.iam`). */
+  readonly iam?: { readonly accessKey: string; readonly accountId: string; readonly callerId: string; readonly userArn: string };
 }
 
 /** Lambda's function ARN inside an integration URI (`arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`), or the ARN itself. */
@@ -80,6 +82,7 @@ export function payloadV2Event(request: ProxyRequest): APIGatewayProxyEventV2 {
       },
       requestId: request.requestId,
       routeKey: request.routeKey,
+      ...(request.iam && { authorizer: { iam: request.iam } }),
       stage,
       time: requestTime(request.timeEpoch),
       timeEpoch: request.timeEpoch,

@@ -20,6 +20,8 @@ export interface GatewayRoute {
   readonly payloadFormatVersion?: string;
   /** Terraform references resolved; `$request...` / `$context...` mappings left for each request. */
   readonly requestParameters: Readonly<Record<string, string>>;
+  /** `AWS_IAM`: only requests signed by a principal allowed `execute-api:Invoke` on the route get through. @default "NONE" */
+  readonly authorizationType?: string;
 }
 
 type Block = Record<string, unknown>;
@@ -46,6 +48,7 @@ export function gatewayRoutes(stack: SynthesizedStack, deployed: DeployedValues)
       ...(integration.integration_uri !== undefined && { integrationUri: resolve(integration.integration_uri) }),
       ...(integration.payload_format_version !== undefined && { payloadFormatVersion: String(integration.payload_format_version) }),
       requestParameters: Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, resolveReferences(String(value), deployed)])),
+      ...(route.authorization_type !== undefined && route.authorization_type !== "NONE" && { authorizationType: String(route.authorization_type) }),
     };
     if (gatewayRoute.integrationSubtype === "SQS-SendMessage") {
       const unknown = Object.keys(gatewayRoute.requestParameters).filter((key) => !SQS_SEND_MESSAGE_PARAMETERS.has(key));

@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto";
 import { IncomingMessage } from "node:http";
 import { serveHttp } from "../http-server";
 import { InvocationOutcome } from "../lambda-sandbox";
-import { GatewayAnswer, INTERNAL_SERVER_ERROR, NOT_FOUND, SERVICE_UNAVAILABLE } from "./answers";
+import { FORBIDDEN, GatewayAnswer, INTERNAL_SERVER_ERROR, NOT_FOUND, SERVICE_UNAVAILABLE } from "./answers";
+import { authorizeIam, IamAuthority, IamDecision, IamIdentity } from "./iam-authorization";
 import { answerOf, functionArnOf, invocationAllowed, payloadV2Event } from "./lambda-proxy";
 import { evaluateParameter, MappedRequest } from "./parameter-mapping";
 import { GatewayRoute, matchRoute } from "./routes";
@@ -30,6 +31,8 @@ export interface LocalGatewayOptions {
   readonly executionArn?: string;
   /** Needed for AWS_PROXY Lambda routes. */
   readonly lambda?: LambdaRuntime;
+  /** The keys and policies routes with IAM authorization are checked against; without it, such routes answer 403 to everyone. */
+  readonly iam?: IamAuthority;
   /** @default a free port */
   readonly port?: number;
   /** One line per request, e.g. `POST /sqs-hook -> 200 (SendMessage ...)`. */
@@ -85,7 +88,19 @@ async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise
     log(503, "release in progress");
     return SERVICE_UNAVAILABLE;
   }
-  const call: IntegrationCall = { exchange, route, pathParameters, options, log };
+  let caller: IamIdentity | undefined;
+  if (route.authorizationType === "AWS_IAM") {
+    const decision = await authorize(exchange, options);
+    if (!decision.allowed) {
+      log(403, `IAM authorization: ${decision.why}`);
+      return FORBIDDEN;
+    }
+    caller = decision.identity;
+  } else if (route.authorizationType !== undefined) {
+    log(500, `${route.authorizationType} authorization is not emulated`);
+    return INTERNAL_SERVER_ERROR;
+  }
+  const call: IntegrationCall = { exchange, route, pathParameters, options, log, caller };
   if (route.integrationSubtype === "SQS-SendMessage") return sendToQueue(call);
   if (route.integrationType === "AWS_PROXY" && route.integrationSubtype === undefined && route.integrationUri) return invokeFunction(call);
   log(500, `${route.integrationType} ${route.integrationSubtype ?? ""} integrations are not emulated`.trim());
@@ -93,6 +108,15 @@ async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise
 }
 
 type Log = (status: number, detail: string) => void;
+
+/** API Gateway's IAM check of the request against the route's ARN on the `$default` stage. */
+async function authorize(exchange: Exchange, options: LocalGatewayOptions): Promise<IamDecision> {
+  if (!options.iam || !options.executionArn) return { allowed: false, why: "this gateway knows no IAM identity" };
+  const { request, url, body } = exchange;
+  const method = request.method ?? "GET";
+  const resourceArn = `${options.executionArn}/$default/${method}${url.pathname}`;
+  return authorizeIam({ method, path: `${url.pathname}${url.search}`, headers: request.headers, body }, resourceArn, options.iam);
+}
 
 function headersOf(request: IncomingMessage): Record<string, readonly string[]> {
   return Object.fromEntries(Object.entries(request.headersDistinct).map(([name, values]) => [name, values ?? []]));
@@ -105,6 +129,8 @@ interface IntegrationCall {
   readonly pathParameters: Record<string, string>;
   readonly options: LocalGatewayOptions;
   readonly log: Log;
+  /** The IAM principal let in by the route's authorization. */
+  readonly caller?: IamIdentity;
 }
 
 async function sendToQueue({ exchange, route, pathParameters, options, log }: IntegrationCall): Promise<GatewayAnswer> {
@@ -148,7 +174,7 @@ async function sendToQueue({ exchange, route, pathParameters, options, log }: In
   return result;
 }
 
-async function invokeFunction({ exchange, route, pathParameters, options, log }: IntegrationCall): Promise<GatewayAnswer> {
+async function invokeFunction({ exchange, route, pathParameters, options, log, caller }: IntegrationCall): Promise<GatewayAnswer> {
   const { request, url, requestId } = exchange;
   const functionArn = functionArnOf(route.integrationUri!);
   if (!options.lambda || !options.executionArn) {
@@ -181,6 +207,14 @@ async function invokeFunction({ exchange, route, pathParameters, options, log }:
     sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
     protocol: `HTTP/${request.httpVersion}`,
     timeEpoch: Date.now(),
+    ...(caller && {
+      iam: {
+        accessKey: String(/Credential=([^/]+)/.exec(String(request.headers.authorization))?.[1]),
+        accountId: options.executionArn.split(":")[4] ?? "",
+        callerId: caller.callerArn.split("/").slice(-2).join(":"),
+        userArn: caller.callerArn,
+      },
+    }),
   });
   const outcome = await options.lambda.invoke(functionArn, event);
   const answer = answerOf(outcome);
