@@ -40,7 +40,13 @@ describe("resolveSettings: the article's environment", () => {
       maxMessageSizeBytes: 1_048_576,
       preventQueueDestroy: true,
       packaging: "archive_file",
-      forwarder: { batchSize: 1, forwardTimeoutMs: 55000, externallyServedPaths: [], memorySizeMb: 128 },
+      forwarder: {
+        batchSize: 1,
+        forwardTimeoutMs: 55000,
+        externallyServedPaths: [],
+        memorySizeMb: 128,
+        retry: { maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 },
+      },
       quarantine: { retentionSeconds: 1_209_600 },
       application: { enabled: true, routeKey: "POST /application-hook", timeoutSeconds: 3, logLevel: "INFO" },
       monitoring: { enabled: true, oldestMessageAgeSeconds: 900, deadLetterExpiryWarningSeconds: 86_400, alarmEmails: [], extraAlarmActions: [] },
@@ -475,6 +481,28 @@ describe("resolveSettings: every problem named with the setting, its value and w
     ],
     ["a reserved concurrency of 1", { forwarder: { reservedConcurrency: 1 } }, `forwarder.reservedConcurrency = 1: a whole number from 2`],
     ["a reserved concurrency that is no number", { forwarder: { reservedConcurrency: "all" as never } }, `forwarder.reservedConcurrency = "all"`],
+    ["a retry budget under a minute", { forwarder: { retry: { maxAgeSeconds: 30 } } }, `forwarder.retry.maxAgeSeconds = 30: 60..172800 seconds`],
+    [
+      "a retry budget the queue's retention would cut short",
+      { forwarder: { retry: { maxAgeSeconds: 259_200 } } },
+      `forwarder.retry.maxAgeSeconds = 259200: 60..172800 seconds (the queue keeps a message 4 days`,
+    ],
+    ["a first backoff of no time", { forwarder: { retry: { initialDelaySeconds: 0 } } }, `forwarder.retry.initialDelaySeconds = 0: 1..43200`],
+    [
+      "a longest backoff beyond the budget",
+      { forwarder: { retry: { maxAgeSeconds: 600, maxDelaySeconds: 900 } } },
+      `forwarder.retry.maxDelaySeconds = 900: at most maxAgeSeconds (600)`,
+    ],
+    [
+      "a retry setting that does not exist",
+      { forwarder: { retry: { attempts: 5 } as never } },
+      `forwarder.retry.attempts = 5: nothing: not a retry setting`,
+    ],
+    [
+      "retry: true",
+      { forwarder: { retry: true as never } },
+      `forwarder.retry = true: false, or { maxAgeSeconds, initialDelaySeconds, maxDelaySeconds }`,
+    ],
     [
       "a quarantine kept over 14 days",
       { quarantine: { retentionSeconds: 1_209_601 } },
@@ -788,6 +816,16 @@ describe("resolveSettings: who may reach the targets", () => {
     expect(resolved.quarantine).toEqual({ retentionSeconds: 86_400 });
     expect(resolveSettings(mzDev).forwarder).not.toHaveProperty("reservedConcurrency");
   });
+
+  test("retries inside the queue: the defaults, each field overridable, or off with false", () => {
+    expect(resolveSettings(mzDev).forwarder.retry).toEqual({ maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 });
+    expect(resolveSettings({ ...mzDev, forwarder: { retry: { maxAgeSeconds: 7200 } } }).forwarder.retry).toEqual({
+      maxAgeSeconds: 7200,
+      initialDelaySeconds: 5,
+      maxDelaySeconds: 300,
+    });
+    expect(resolveSettings({ ...mzDev, forwarder: { retry: false } }).forwarder).not.toHaveProperty("retry");
+  });
 });
 
 describe("resolveSettings: what is just allowed resolves", () => {
@@ -878,6 +916,31 @@ describe("resolveSettings: what is just allowed resolves", () => {
       resolveSettings({ ...settings, sources: { default: { deduplicationId: "$request.header.X-GitHub-Delivery", signature: signed } } }).warnings,
     ).toEqual([]);
     expect(resolveSettings({ ...settings, sources: { default: { deduplicationId: "$context.requestId" } } }).warnings).toEqual([]);
+  });
+
+  test("a group or deduplication ID mapped from a field or header that does not name an ID warns that SQS may refuse it (over 128 characters, not ASCII)", () => {
+    const settings = { ...mzDev, visibilityTimeoutSeconds: 360 };
+    const signature = { scheme: "github", secretParameters: ["/github"] } as const;
+    const warningsFor = (source: { messageGroup?: string; deduplicationId?: string }) =>
+      resolveSettings({ ...settings, sources: { default: {}, github: { signature, ...source } } }).warnings;
+    expect(warningsFor({ messageGroup: "$request.body.repository.full_name", deduplicationId: "$request.header.X-GitHub-Title" })).toEqual([
+      `sources["github"].messageGroup = $request.body.repository.full_name: its last step, "full_name", does not name an ID (id, uuid, guid, key, number, sha, hash, delivery), so it may hold free text (spaces, non-ASCII) or more than the 121 characters left after "github:"; SQS refuses such a MessageGroupId and the SaaS gets 400: the webhook is lost. Group by a field that holds an ID (e.g. repository.id, not repository.full_name)`,
+      `sources["github"].deduplicationId = $request.header.X-GitHub-Title: its last step, "X-GitHub-Title", does not name an ID (id, uuid, guid, key, number, sha, hash, delivery), so it may hold free text (spaces, non-ASCII) or more than the 121 characters left after "github:"; SQS refuses such a MessageDeduplicationId and the SaaS gets 400: the webhook is lost. Map the provider's delivery ID (e.g. $request.header.X-GitHub-Delivery), or keep $context.requestId`,
+    ]);
+    expect(warningsFor({ messageGroup: "$request.body.items[0]" })).toEqual([expect.stringContaining('its last step, "[0]", does not name an ID')]);
+    expect(warningsFor({ messageGroup: "$request.body.data.object['customer']" })).toEqual([expect.stringContaining('its last step, "customer"')]);
+    for (const messageGroup of [
+      "$request.body.repository.id",
+      "$request.body.installation_id",
+      "$request.body.data.object['customerId']",
+      "$request.body.orderID",
+      "$request.body.event_uuid",
+      "$request.body.issue.number",
+      "$request.body.head_commit.sha",
+      "$request.header.Idempotency-Key",
+      "$request.header.X-Request-Id",
+    ])
+      expect(warningsFor({ messageGroup, deduplicationId: "$request.header.X-GitHub-Delivery" })).toEqual([]);
   });
 
   test("a KMS key is kept only when given", () => {

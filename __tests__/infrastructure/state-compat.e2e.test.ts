@@ -45,8 +45,9 @@ const INTENDED_UPDATES: Record<string, readonly string[]> = {
   // Every delivery is queued (the request ID as deduplication ID, no merge of identical bodies),
   // with the source, webhook ID and receive time as message attributes.
   "aws_apigatewayv2_integration.webhook_event_producer": ["request_parameters"],
-  // The forwarder's role gains the quarantine policy (send to the quarantine queue) and the invoke
-  // policy (the application's route, IAM-authorized), held exclusively as before.
+  // The forwarder's role gains the quarantine policy (send to the quarantine queue), the invoke
+  // policy (the application's route, IAM-authorized) and the retry policy (dead letters, held
+  // groups), held exclusively as before.
   "aws_iam_role_policies_exclusive.webhook_event_producer_execution_role_policies": ["policy_names"],
   // Each role's trust: the service, for this account and the resource it acts for (confused deputy).
   "aws_iam_role.webhook_event_producer_role": ["assume_role_policy"],
@@ -56,6 +57,8 @@ const INTENDED_UPDATES: Record<string, readonly string[]> = {
   "aws_apigatewayv2_route.webhook_application": ["authorization_type"],
   // Its log group no longer keeps every request forever.
   "aws_cloudwatch_log_group.webhook_application": ["retention_in_days"],
+  // Retries inside the queue: SQS's maxReceiveCount becomes a backstop above the retry budget (1 -> 70).
+  "aws_sqs_queue.webhook_queue": ["redrive_policy"],
   // Partial batch responses: a failed record no longer sends the whole batch back.
   "aws_lambda_event_source_mapping.webhook_event_producer_mapping": ["function_response_types"],
   // The dummy application: the Python handler becomes the bundled Node.js one (with its log level).
@@ -210,7 +213,7 @@ describeWithTerraform("the synthesized stack planned against the article's appli
     );
   });
 
-  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine queue and policy, invoke policy), and nothing else", () => {
+  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine queue and policy, invoke policy, held-groups table and retry policy), and nothing else", () => {
     const added = stackAddresses.filter((address) => !articleAddresses.map(inStack).includes(address));
     expect(
       byAction("create")
@@ -218,7 +221,14 @@ describeWithTerraform("the synthesized stack planned against the article's appli
         .sort(),
     ).toEqual(added);
     expect(new Set(added.map((address) => address.split(".")[0]))).toEqual(
-      new Set(["aws_sns_topic", "aws_cloudwatch_metric_alarm", "aws_sqs_queue_redrive_allow_policy", "aws_iam_role_policy", "aws_sqs_queue"]),
+      new Set([
+        "aws_sns_topic",
+        "aws_cloudwatch_metric_alarm",
+        "aws_sqs_queue_redrive_allow_policy",
+        "aws_iam_role_policy",
+        "aws_sqs_queue",
+        "aws_dynamodb_table",
+      ]),
     );
     expect(added.filter((address) => address.startsWith("aws_sqs_queue."))).toEqual(["aws_sqs_queue.webhook_quarantine"]);
   });

@@ -11,6 +11,7 @@ import {
   ARTICLE_ADDRESSES,
   INVOKE_ADDRESSES,
   QUARANTINE_ADDRESSES,
+  RETRY_ADDRESSES,
   SECRETS_ADDRESSES,
 } from "../support/fixed-addresses";
 
@@ -27,6 +28,7 @@ describe("fixed Terraform addresses", () => {
     ...ADDED_ADDRESSES,
     ...QUARANTINE_ADDRESSES,
     ...INVOKE_ADDRESSES,
+    ...RETRY_ADDRESSES,
   ];
 
   test("the article's stack has exactly the article's addresses, the application's, and the monitoring ones", () => {
@@ -38,6 +40,23 @@ describe("fixed Terraform addresses", () => {
     expect(zip).toEqual(everything.filter((a) => !a.startsWith("data.archive_file.")).sort());
     const bare = addresses(synth({ monitoring: { enabled: false } }).json);
     expect(bare).toEqual(everything.filter((a) => !ADDED_ADDRESSES.includes(a) || a === "aws_sqs_queue_redrive_allow_policy.webhook_dlq").sort());
+  });
+
+  test("retry: false (the article's way) drops the held-groups table and the retry policy, and nothing else", () => {
+    expect(addresses(synth({ forwarder: { retry: false } }).json)).toEqual(everything.filter((a) => !RETRY_ADDRESSES.includes(a)).sort());
+  });
+
+  test("with retries, SQS's maxReceiveCount is a backstop above the budget's receives; the variable stays a floor", () => {
+    const redrive = (json: ReturnType<typeof synth>["json"]) => json.resource.aws_sqs_queue.webhook_queue.redrive_policy;
+    expect(redrive(synth().json)).toBe(
+      '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.webhook_dlq.arn, "maxReceiveCount" = max(var.webhook.max_receive_count, 70)})}',
+    );
+    expect(synth().json.resource.aws_lambda_function.webhook_event_producer.environment.variables.MAX_RECEIVE_COUNT).toBe(
+      "${max(var.webhook.max_receive_count, 70)}",
+    );
+    expect(redrive(synth({ forwarder: { retry: false } }).json)).toBe(
+      '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.webhook_dlq.arn, "maxReceiveCount" = var.webhook.max_receive_count})}',
+    );
   });
 
   test("each of the application module's 9 resources is moved to the root module under its own name, and nothing else moves", () => {
@@ -91,6 +110,7 @@ describe("fixed Terraform addresses", () => {
       "apigateway_id",
       "dlq_arn",
       "dlq_url",
+      "held_groups_table",
       "quarantine_arn",
       "quarantine_url",
       "queue_arn",
@@ -146,9 +166,26 @@ describe("the article's environment", () => {
     );
     const emulatorJson = JSON.parse(Testing.synth(stack));
     const endpoints = emulatorJson.provider.aws[0].endpoints[0];
-    for (const service of ["apigatewayv2", "cloudwatch", "cloudwatchlogs", "iam", "lambda", "sns", "sqs", "sts"]) {
-      expect(endpoints[service]).toBe("http://127.0.0.1:4999");
+    // Every AWS service a resource or data source of the stack calls: one left out would be called on AWS itself.
+    const serviceOf: [RegExp, string][] = [
+      [/^aws_apigatewayv2_/, "apigatewayv2"],
+      [/^aws_cloudwatch_log_/, "cloudwatchlogs"],
+      [/^aws_cloudwatch_metric_/, "cloudwatch"],
+      [/^aws_dynamodb_/, "dynamodb"],
+      [/^aws_iam_(?!policy_document)/, "iam"],
+      [/^aws_lambda_/, "lambda"],
+      [/^aws_sns_/, "sns"],
+      [/^aws_sqs_/, "sqs"],
+      [/^aws_caller_identity$/, "sts"],
+    ];
+    const types = [...Object.keys(emulatorJson.resource), ...Object.keys(emulatorJson.data)].filter(
+      (type) => type.startsWith("aws_") && type !== "aws_iam_policy_document",
+    );
+    for (const type of types) {
+      const service = serviceOf.find(([pattern]) => pattern.test(type))?.[1];
+      expect([type, service && endpoints[service]]).toEqual([type, "http://127.0.0.1:4999"]);
     }
+    expect(types).toEqual(expect.arrayContaining(["aws_dynamodb_table", "aws_sqs_queue", "aws_caller_identity"]));
     expect(emulatorJson.terraform.backend).toEqual({ local: { path: "/tmp/x.tfstate" } });
     expect(emulatorJson.provider.archive).toBeUndefined();
     expect(emulatorJson.variable.apigw_name.default).toBe("mz-dev-api");

@@ -79,6 +79,15 @@ export const INVOKE_ADDRESSES = [
   "aws_iam_role_policy.webhook_event_producer_invoke_policy",
   "data.aws_iam_policy_document.webhook_event_producer_invoke_policy",
 ];
+/**
+ * Retries inside the queue (unless `forwarder.retry: false`): the held message groups, and the
+ * forwarder's right to dead-letter (the DLQ) and to hold (the table), nothing else.
+ */
+export const RETRY_ADDRESSES = [
+  "aws_dynamodb_table.webhook_held_groups",
+  "aws_iam_role_policy.webhook_event_producer_retry_policy",
+  "data.aws_iam_policy_document.webhook_event_producer_retry_policy",
+];
 /** Only when a source verifies signatures or a target signs: reading the secrets' SSM parameters. */
 export const SECRETS_ADDRESSES = [
   "aws_iam_role_policy.webhook_event_producer_secrets_policy",

@@ -16,6 +16,14 @@ export const FORWARDER_ENV = {
   sources: "SOURCES",
   /** Per-request timeout towards a target, in milliseconds. */
   forwardTimeoutMs: "FORWARD_TIMEOUT_MS",
+  /** Where the forwarder dead-letters a webhook whose retry budget is spent, and the webhooks held behind it. */
+  deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
+  /** The DynamoDB table of held message groups (HELD_GROUP); unset: no holds (and no retries in the queue). */
+  heldGroupsTable: "HELD_GROUPS_TABLE",
+  /** JSON RetryPolicy: retries inside the queue; unset: none (a failure waits for the visibility timeout). */
+  retryPolicy: "RETRY_POLICY",
+  /** The queue's redrive policy maxReceiveCount: on that receive SQS would move the message next, so the forwarder dead-letters it itself. */
+  maxReceiveCount: "MAX_RECEIVE_COUNT",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
 } as const;
@@ -31,9 +39,153 @@ export const MESSAGE_ATTRIBUTES = {
   webhookId: "webhook-id",
   /** When API Gateway received the request, in ms since the epoch (`$context.requestTimeEpoch`). */
   receivedAt: "webhook-received-at",
-  /** Set by the forwarder on a webhook it quarantined in the DLQ. */
+  /** Set by the forwarder on a webhook it quarantined (in the quarantine queue; in the DLQ before it had one). */
   quarantineReason: "quarantine-reason",
+  /** Set by the forwarder on a webhook it dead-lettered: its retry budget spent, or held behind an earlier dead letter of its group. */
+  deadLetterReason: "dead-letter-reason",
 } as const;
+
+/**
+ * The deduplication ID of a copy the operators' tool puts back in the queue (redrive, quarantine
+ * release): `redrive-<message ID it was copied from>`. No route writes one.
+ */
+export const REDRIVEN_DEDUPLICATION_PREFIX = "redrive-";
+export function isRedrivenCopy(deduplicationId: string | undefined): boolean {
+  return deduplicationId !== undefined && /^redrive-[^:]+$/.test(deduplicationId);
+}
+
+/** The deduplication ID the forwarder gives a webhook it sends to the DLQ: `dead-<its message ID in the queue>`. */
+export const DEAD_LETTER_DEDUPLICATION_PREFIX = "dead-";
+
+/**
+ * Retries inside the queue: after a failed delivery the forwarder hides the message for a backoff
+ * (ChangeMessageVisibility), so its group waits, in order; the webhook is dead-lettered once it has
+ * been in the queue `maxAgeSeconds`.
+ */
+export interface RetryPolicy {
+  /** The retry budget: how long a webhook may stay in the queue, failing, before it is dead-lettered. */
+  readonly maxAgeSeconds: number;
+  /** The first backoff; each failure doubles it, up to `maxDelaySeconds`, with jitter. */
+  readonly initialDelaySeconds: number;
+  /** The longest backoff, and the most a target's Retry-After is honoured. */
+  readonly maxDelaySeconds: number;
+}
+
+/** An hour rides out a release; a webhook that fails for longer holds its entity's later webhooks that long. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAgeSeconds: 3_600, initialDelaySeconds: 5, maxDelaySeconds: 300 };
+/** SQS keeps a message 4 days (the queue's default retention); a budget of 2 days leaves 2 to redrive it. */
+export const MAX_RETRY_AGE_SECONDS = 172_800;
+/** ChangeMessageVisibility's limit. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** What is wrong with a retry policy, each problem with its field. */
+export function retryPolicyProblems(policy: unknown, path: readonly string[]): ConfigProblem[] {
+  if (!isPlainObject(policy)) return [{ path, value: policy, allowed: "{ maxAgeSeconds, initialDelaySeconds, maxDelaySeconds }" }];
+  const problems: ConfigProblem[] = [];
+  const whole = (name: keyof RetryPolicy, min: number, max: number, what: string) => {
+    const value = policy[name];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+      problems.push({ path: [...path, name], value, allowed: `${min}..${max} seconds (${what})` });
+  };
+  whole("maxAgeSeconds", 60, MAX_RETRY_AGE_SECONDS, "the queue keeps a message 4 days: leave time to redrive it");
+  whole("initialDelaySeconds", 1, MAX_VISIBILITY_SECONDS, "the first backoff");
+  whole("maxDelaySeconds", 1, MAX_VISIBILITY_SECONDS, "ChangeMessageVisibility takes up to 12 hours");
+  const { maxAgeSeconds, initialDelaySeconds, maxDelaySeconds } = policy as unknown as RetryPolicy;
+  if (problems.length === 0 && initialDelaySeconds > maxDelaySeconds)
+    problems.push({ path: [...path, "initialDelaySeconds"], value: initialDelaySeconds, allowed: `at most maxDelaySeconds (${maxDelaySeconds})` });
+  if (problems.length === 0 && maxDelaySeconds > maxAgeSeconds)
+    problems.push({ path: [...path, "maxDelaySeconds"], value: maxDelaySeconds, allowed: `at most maxAgeSeconds (${maxAgeSeconds})` });
+  for (const name of Object.keys(policy)) {
+    if (!["maxAgeSeconds", "initialDelaySeconds", "maxDelaySeconds"].includes(name))
+      problems.push({
+        path: [...path, name],
+        value: policy[name],
+        allowed: "nothing: not a retry setting (maxAgeSeconds, initialDelaySeconds, maxDelaySeconds)",
+      });
+  }
+  return problems;
+}
+
+/** The retry policy in RETRY_POLICY; undefined when unset (no retries in the queue). Throws on a bad value. */
+export function parseRetryPolicy(raw: string | undefined): RetryPolicy | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let policy: unknown;
+  try {
+    policy = JSON.parse(raw);
+  } catch {
+    throw new Error(`${FORWARDER_ENV.retryPolicy} is not JSON: ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  const problems = retryPolicyProblems(policy, []);
+  if (problems.length > 0) {
+    throw new Error(
+      `${FORWARDER_ENV.retryPolicy} is invalid: ${problems.map((problem) => `${problem.path.join(".") || "(value)"} ${JSON.stringify(problem.value)}: allowed ${problem.allowed}`).join("; ")}`,
+    );
+  }
+  return policy as RetryPolicy;
+}
+
+/** The backoff before retry number `receiveCount` (1 = after the first failure), without jitter. */
+export function backoffSeconds(policy: RetryPolicy, receiveCount: number): number {
+  const exponent = Math.min(Math.max(receiveCount, 1) - 1, 30);
+  return Math.min(policy.maxDelaySeconds, policy.initialDelaySeconds * 2 ** exponent);
+}
+
+/**
+ * The receives a webhook may take within its budget when every backoff is the shortest jitter
+ * allows (half the backoff), plus the first.
+ */
+export function receivesWithinBudget(policy: RetryPolicy): number {
+  let elapsed = 0;
+  let receives = 1;
+  while (elapsed < policy.maxAgeSeconds) {
+    elapsed += Math.max(1, backoffSeconds(policy, receives) / 2);
+    receives++;
+  }
+  return receives;
+}
+
+/**
+ * The redrive policy's maxReceiveCount with retries in the queue: a backstop for what the
+ * forwarder never gets to dead-letter (it crashed or was throttled on every receive), twice the
+ * receives the budget takes plus 10, capped at SQS's 1000. The stack uses the larger of it and
+ * `var.webhook.max_receive_count`.
+ */
+export function backstopReceiveCount(policy: RetryPolicy): number {
+  return Math.min(1000, 2 * receivesWithinBudget(policy) + 10);
+}
+
+/**
+ * The held-groups table: one item per message group whose webhooks wait in the DLQ, so that no
+ * later webhook of the group passes them. The forwarder writes it (conditional writes), the
+ * operators' tool releases it (webhook-queue redrive / discard).
+ * - state "held": every record of the group goes to the DLQ, behind the dead letter;
+ * - state "redriving" (set by the tool while it puts the group's dead letters back): the copies
+ *   (`redrive-` deduplication IDs) are delivered, other records still go to the DLQ;
+ * the tool deletes the item once the DLQ holds none of the group, every copy it sent has been
+ * settled and nothing was dead-lettered since it looked.
+ */
+export const HELD_GROUP = {
+  /** The partition key (S): the message group ID. */
+  group: "group",
+  /** S: HoldState. */
+  state: "state",
+  /** N: when the group was first held, ms since the epoch. */
+  heldAt: "heldAt",
+  /** S: the source of the group. */
+  source: "source",
+  /** S: the webhook ID of the dead letter that started the hold. */
+  headWebhookId: "headWebhookId",
+  /** S: why it was dead-lettered. */
+  reason: "reason",
+  /** N: how many records of the group the forwarder has sent to the DLQ while held (the head included). */
+  deadLettered: "deadLettered",
+  /** N: how many copies the tool has sent back to the queue. */
+  copiesSent: "copiesSent",
+  /** N: how many copies the forwarder has settled (delivered, or sent to the DLQ again). */
+  copiesSettled: "copiesSettled",
+} as const;
+
+export type HoldState = "held" | "redriving";
 
 /**
  * How a quarantine reason starts when the record's attributes contradicted what SQS says (a request

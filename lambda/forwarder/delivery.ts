@@ -19,6 +19,8 @@ export interface DeliveryAttempt {
   /** True when the exchange was cut at the timeout. */
   readonly timedOut: boolean;
   readonly latencyMs: number;
+  /** The answer's Retry-After header, as sent (seconds or an HTTP date). */
+  readonly retryAfter?: string;
 }
 
 export type DeliveryOutcome =
@@ -86,7 +88,8 @@ export function postJson(url: URL, body: string, timeoutMs: number, headers: Rea
       { method: "POST", agent, headers: { ...headers, "content-type": "application/json", "content-length": payload.length } },
       (response) => {
         const status = response.statusCode;
-        response.on("end", () => settle({ status }));
+        const retryAfter = response.headers["retry-after"];
+        response.on("end", () => settle({ status, ...(retryAfter !== undefined && { retryAfter }) }));
         // A body cut short (the peer closed, or our timeout destroyed the request) is an error here: ECONNRESET "aborted".
         response.on("error", (error: NodeJS.ErrnoException) => settle({ status, ...describe(error) }));
         response.resume();

@@ -1,12 +1,16 @@
 /**
  * Forwarding one SQS record: find its source by its message group, check its attributes against
- * what SQS says (./trust.ts), verify its signature (quarantine it when either fails), then POST it
- * to every target of the source with the webhook's stable ID.
+ * what SQS says (./trust.ts), verify its signature (quarantine it when either fails), send it to the
+ * DLQ behind its group's dead letter when the group is held (./held-groups.ts), then POST it to
+ * every target of the source with the webhook's stable ID. A failed delivery is retried inside the
+ * queue after a backoff (./retry.ts), or dead-lettered once its retry budget is spent.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSRecord } from "aws-lambda";
-import { headerAttribute, mappedValue } from "./contract";
-import { classifyDelivery, postJson } from "./delivery";
+import { headerAttribute, isRedrivenCopy, mappedValue, RetryPolicy } from "./contract";
+import { classifyDelivery, DeliveryAttempt, postJson } from "./delivery";
+import { Hold, Holds } from "./held-groups";
+import { failedRecordOf, retryAfterSeconds, retryDecision } from "./retry";
 import { AwsCredentials, signRequest } from "./sigv4";
 import { signatureHeaders, signStandardWebhook, verifySignature } from "./signatures";
 import { Source, sourceOfGroup, SourceTable, Target } from "./sources";
@@ -39,6 +43,23 @@ export interface ForwardContext {
   readonly awsCredentials?: () => (AwsCredentials & { readonly region: string }) | undefined;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Retries inside the queue; without them a failed record waits for the visibility timeout (the article's way). */
+  readonly retry?: RetryInQueue;
+}
+
+/** What retrying inside the queue needs. */
+export interface RetryInQueue {
+  readonly policy: RetryPolicy;
+  /** The queue's maxReceiveCount (redrive policy). */
+  readonly maxReceiveCount?: number;
+  /** Hides the record for `seconds` (ChangeMessageVisibility on its receipt handle). */
+  readonly retryLater: (record: SQSRecord, seconds: number) => Promise<void>;
+  /** Sends the record to the DLQ with the reason; resolves with the dead letter's message ID. */
+  readonly deadLetter: (record: SQSRecord, reason: string) => Promise<string>;
+  /** The held groups; without them a dead letter holds nothing back. */
+  readonly holds?: Holds;
+  /** In [0, 1), for the jitter. @default Math.random */
+  readonly random?: () => number;
 }
 
 /** The attribute's string value. */
@@ -105,36 +126,92 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
   const { webhookId } = trust.trusted;
   const failure = await verificationFailure(record, source, trust.trusted, context);
   if (failure !== undefined) return quarantined(failure, webhookId);
+
+  const group = messageGroupId ?? "";
+  const copy = isRedrivenCopy(record.attributes?.MessageDeduplicationId);
+  const { retry } = context;
+  const hold = await retry?.holds?.of(group);
+  // Held: everything goes behind the dead letter, except the tool's copies while it puts the group back.
+  if (retry && hold && (hold.state === "held" || !copy)) {
+    if (await heldBehind(record, hold, copy, retry, context)) return;
+  }
+
   const now = (context.now ?? Date.now)();
   const attempts = await Promise.all(
     source.targets.map(async (target) =>
       postJson(target.url, record.body, context.timeoutMs, await requestHeaders(target, source, webhookId, record.body, now, context)),
     ),
   );
+  const failures = logAttempts(attempts, source, { messageId, messageGroupId, source: source.name, webhookId }, context);
+  if (failures.length === 0) {
+    if (hold && copy) await retry?.holds?.settleCopy(group);
+    return;
+  }
+  const notDelivered = `message ${messageId} (group ${messageGroupId}) not delivered: ${failures.join(", ")}`;
+  if (!retry) throw new RecordNotForwardedError(notDelivered);
+
+  const failedAt = (context.now ?? Date.now)();
+  const asked = Math.max(0, ...attempts.map((attempt) => retryAfterSeconds(attempt.retryAfter, failedAt) ?? 0));
+  const decision = retryDecision(failedRecordOf(record, asked || undefined), {
+    policy: retry.policy,
+    nowMs: failedAt,
+    maxReceiveCount: retry.maxReceiveCount,
+    random: retry.random,
+  });
+  if ("retryInSeconds" in decision) {
+    try {
+      await retry.retryLater(record, decision.retryInSeconds);
+    } catch (error) {
+      // The record still comes back, after the visibility timeout instead.
+      logger.warn("backoff not set", { messageId, messageGroupId, error: (error as Error).message });
+    }
+    throw new RecordNotForwardedError(`${notDelivered}; retried in ${decision.retryInSeconds} s`);
+  }
+  const reason = `${decision.deadLetter} (${failures.join(", ")})`;
+  await retry.holds?.deadLetter(group, { source: source.name, webhookId, reason, copy });
+  const deadLetterMessageId = await retry.deadLetter(record, reason);
+  logger.error("webhook dead-lettered; its group is held behind it", {
+    messageId,
+    messageGroupId,
+    source: source.name,
+    webhookId,
+    reason,
+    deadLetterMessageId,
+  });
+}
+
+/**
+ * Sends the record to the DLQ behind its group's dead letter. False when the hold was released
+ * in the meantime (the record is then delivered as usual).
+ */
+async function heldBehind(record: SQSRecord, hold: Hold, copy: boolean, retry: RetryInQueue, context: ForwardContext): Promise<boolean> {
+  if (!(await retry.holds!.appendBehind(hold.group, copy))) return false;
+  const reason = `held behind webhook ${hold.headWebhookId ?? "(unknown)"}: an earlier webhook of its group is in the DLQ`;
+  const deadLetterMessageId = await retry.deadLetter(record, reason);
+  context.logger.warn("webhook held behind its group's dead letter", {
+    messageId: record.messageId,
+    messageGroupId: hold.group,
+    reason,
+    deadLetterMessageId,
+  });
+  return true;
+}
+
+/** Logs each target's outcome; the failures as `<target> <outcome>`. */
+function logAttempts(attempts: readonly DeliveryAttempt[], source: Source, record: Record<string, unknown>, context: ForwardContext): string[] {
   const failures: string[] = [];
   attempts.forEach((attempt, index) => {
     const outcome = classifyDelivery(attempt);
     const target = source.targets[index].name;
-    const entry = {
-      messageId,
-      messageGroupId,
-      source: source.name,
-      webhookId,
-      target,
-      status: attempt.status,
-      latencyMs: attempt.latencyMs,
-      outcome,
-    };
+    const entry = { ...record, target, status: attempt.status, latencyMs: attempt.latencyMs, outcome };
     if (outcome === "delivered") {
-      logger.info("message delivered", entry);
+      context.logger.info("message delivered", entry);
     } else {
-      logger.warn("message not delivered", { ...entry, error: attempt.errorMessage, timeoutMs: context.timeoutMs });
+      context.logger.warn("message not delivered", { ...entry, error: attempt.errorMessage, timeoutMs: context.timeoutMs });
       failures.push(`${target} ${outcome}`);
     }
   });
-  if (failures.length > 0) {
-    throw new RecordNotForwardedError(`message ${messageId} (group ${messageGroupId}) not delivered: ${failures.join(", ")}`);
-  }
+  return failures;
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import type { SQSRecord } from "aws-lambda";
 import { createHash } from "node:crypto";
-import { FORGED_REASON_PREFIX, headerAttribute, mappedValue, MESSAGE_ATTRIBUTES } from "./contract";
+import { FORGED_REASON_PREFIX, headerAttribute, isRedrivenCopy, mappedValue, MESSAGE_ATTRIBUTES } from "./contract";
 import { signatureHeaders } from "./signatures";
 import { Source } from "./sources";
 
@@ -37,9 +37,6 @@ export interface TrustedFacts {
 export type Trust = { readonly trusted: TrustedFacts } | { readonly contradiction: string };
 
 const forged = (why: string): Trust => ({ contradiction: `${FORGED_REASON_PREFIX}${why}` });
-
-/** The deduplication ID the operators' tool gives a copy it puts back (src/operations/cli/messages.ts): no route writes one. */
-const REDRIVEN = /^redrive-[^:]+$/;
 
 function attribute(record: SQSRecord, name: string): string | undefined {
   return record.messageAttributes?.[name]?.stringValue;
@@ -65,7 +62,7 @@ export function trustRecord(record: SQSRecord, source: Source): Trust {
   const receivedAtText = attribute(record, MESSAGE_ATTRIBUTES.receivedAt);
   const receivedAtMs = receivedAtText === undefined ? undefined : Number(receivedAtText);
   const deduplicationId = record.attributes?.MessageDeduplicationId;
-  if (deduplicationId !== undefined && REDRIVEN.test(deduplicationId)) {
+  if (isRedrivenCopy(deduplicationId)) {
     return { trusted: { webhookId: claimedId ?? legacyWebhookId(record), receivedAtMs } };
   }
   if (deduplicationId === undefined) return forged("no MessageDeduplicationId: not a record of the FIFO queue");

@@ -86,6 +86,9 @@ export const STACK_ADDRESSES: Readonly<Record<string, string | AddressPin>> = {
   "forwarder/execution-role/invoke": "webhook_event_producer_invoke_policy",
   "alarms/dlq-arrivals": "webhook_dlq_arrivals",
   "alarms/quarantine-arrivals": "webhook_quarantine_arrivals",
+  "held-groups/table": "webhook_held_groups",
+  "forwarder/execution-role/retry-document": "webhook_event_producer_retry_policy",
+  "forwarder/execution-role/retry": "webhook_event_producer_retry_policy",
 };
 
 /** The path of a construct inside its stack, e.g. `queues/queue`. */

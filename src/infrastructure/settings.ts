@@ -4,10 +4,13 @@
  */
 import {
   configPath,
+  DEFAULT_RETRY_POLICY,
   defaultForwardTimeoutMs,
   GroupRule,
   headerAttribute,
   MESSAGE_ATTRIBUTES,
+  RetryPolicy,
+  retryPolicyProblems,
   SignatureConfig,
   sourceProblems,
 } from "../../lambda/forwarder/contract";
@@ -62,13 +65,17 @@ export interface SourceSettings {
    * The message group, which keeps webhooks in order: a static value (one lane), or a request
    * mapping, `$request.body.<JSONPath>` or `$request.header.<name>` (one lane per customer or
    * object, the lanes in parallel). A request without the key is queued in the fallback group
-   * `<name>:`. @default "<name>"; the default source: `${prefix}-sqs-webhook` (the article's)
+   * `<name>:`. Map an ID: SQS refuses a group over 128 characters (`<name>:` included) or not
+   * ASCII, and the SaaS gets 400; a field or header whose name does not end in id, uuid, guid, key,
+   * number, sha, hash or delivery is a warning.
+   * @default "<name>"; the default source: `${prefix}-sqs-webhook` (the article's)
    */
   readonly messageGroup?: string;
   /**
    * The deduplication ID: `$context.requestId` (every delivery is queued, even with an identical
    * body) or the provider's delivery ID, e.g. `$request.header.X-GitHub-Delivery` (the provider's
    * retries of one delivery are merged). It is also the webhook ID the application receives.
+   * A mapping is checked as `messageGroup`'s: SQS's limits on the deduplication ID are the same.
    * @default "$context.requestId"
    */
   readonly deduplicationId?: string;
@@ -146,6 +153,16 @@ export interface ForwarderSettings {
    * 100 unreserved. @default var.webhook.max_concurrency
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Retries inside the queue: a failed delivery is retried after a backoff (its group waits, in
+   * order) until the webhook has been in the queue `maxAgeSeconds`; then it is dead-lettered and its
+   * group's later webhooks are held behind it (a DynamoDB table of held groups). The queue's
+   * maxReceiveCount becomes the larger of `var.webhook.max_receive_count` and a backstop the budget
+   * needs. `false`: the article's way (a failure waits for the visibility timeout; SQS dead-letters
+   * after max_receive_count receives; no holds). Fields left out take the defaults.
+   * @default { maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 }
+   */
+  readonly retry?: Partial<RetryPolicy> | false;
 }
 
 /** The queue of what failed verification (forged, or a wrong secret), apart from the DLQ. */
@@ -207,11 +224,13 @@ export interface ResolvedSettings {
   readonly maxMessageSizeBytes: number;
   readonly preventQueueDestroy: boolean;
   readonly packaging: LambdaPackaging;
-  readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn" | "reservedConcurrency">> & {
+  readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn" | "reservedConcurrency" | "retry">> & {
     readonly externallyServedPaths: readonly string[];
     readonly secretsKmsKeyArn?: string;
     /** Unset: the mapping's maximum concurrency, `var.webhook.max_concurrency`. */
     readonly reservedConcurrency?: number;
+    /** Undefined: no retries inside the queue (`retry: false`). */
+    readonly retry?: RetryPolicy;
   };
   readonly quarantine: Required<QuarantineSettings>;
   readonly application: Required<ApplicationSettings>;
@@ -469,7 +488,21 @@ function resolveForwarder(forwarder: ForwarderSettings, functionTimeoutSeconds: 
     memorySizeMb,
     ...(forwarder.secretsKmsKeyArn && { secretsKmsKeyArn: forwarder.secretsKmsKeyArn }),
     ...(forwarder.reservedConcurrency !== undefined && { reservedConcurrency: forwarder.reservedConcurrency }),
+    ...resolveRetry(forwarder.retry, problem),
   };
+}
+
+/** The retry policy: the defaults, each field overridable; `false` turns retries inside the queue off. */
+function resolveRetry(retry: ForwarderSettings["retry"], problem: Findings["problem"]): { retry?: RetryPolicy } {
+  if (retry === false) return {};
+  if (retry !== undefined && (typeof retry !== "object" || retry === null || Array.isArray(retry))) {
+    problem("forwarder.retry", retry, "false, or { maxAgeSeconds, initialDelaySeconds, maxDelaySeconds } (each optional)");
+    return {};
+  }
+  const policy = { ...DEFAULT_RETRY_POLICY, ...retry };
+  const problems = retryPolicyProblems(policy, []);
+  for (const found of problems) problem(`forwarder.retry.${found.path.join(".")}`, found.value, found.allowed);
+  return problems.length > 0 ? {} : { retry: policy };
 }
 
 function resolveQuarantine(settings: QuarantineSettings, { problem }: Findings): Required<QuarantineSettings> {
@@ -576,6 +609,7 @@ function resolveSources(sources: Readonly<Record<string, SourceSettings>>, rules
         `${setting}.deduplicationId = ${deduplicationId} on an unsigned source: requests without it all get the deduplication ID "${name}:", and SQS keeps only the first of them in any 5 minutes; map a value every delivery carries, or keep ${REQUEST_ID}`,
       );
     }
+    checkMappedIds(name, setting, { messageGroup, deduplicationId }, warn);
     const targets = Object.fromEntries(
       Object.entries(source.targets ?? { application: routeKeyPath(rules.applicationRouteKey ?? DEFAULT_APPLICATION_ROUTE_KEY) }).map(
         ([target, value]) => [target, typeof value === "string" ? { url: value } : value],
@@ -647,6 +681,49 @@ function checkGroupsApart(sources: readonly ResolvedSource[], { problem }: Sourc
   }
 }
 
+/** How the name of a field or header holding an ID ends: `id`, `repository_id`, `customerId`, `X-GitHub-Delivery`, `Idempotency-Key`. */
+const ID_WORDS = ["id", "uuid", "guid", "key", "number", "sha", "hash", "delivery"];
+
+/**
+ * SQS refuses a MessageGroupId or MessageDeduplicationId over 128 characters or with other than
+ * ASCII letters, digits and punctuation, and the SaaS gets 400: the webhook is lost (docs/sources.md,
+ * "What SQS refuses at the door"). A mapping is taken to give an ID when the name of its last step
+ * (the header, or the body's field) ends in one of ID_WORDS; any other (a name, a title, an array
+ * element) may hold free text or too many characters: a warning.
+ */
+function checkMappedIds(
+  source: string,
+  setting: string,
+  mappings: Pick<ResolvedSource, "messageGroup" | "deduplicationId">,
+  warn: Findings["warn"],
+): void {
+  const advice = {
+    messageGroup: ["MessageGroupId", "Group by a field that holds an ID (e.g. repository.id, not repository.full_name)"],
+    deduplicationId: ["MessageDeduplicationId", `Map the provider's delivery ID (e.g. $request.header.X-GitHub-Delivery), or keep ${REQUEST_ID}`],
+  } as const;
+  for (const field of ["messageGroup", "deduplicationId"] as const) {
+    const mapping = mappings[field];
+    if (!REQUEST_MAPPING.test(mapping)) continue;
+    const step = lastStep(mapping);
+    const words = step
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .toLowerCase()
+      .split(/[^a-z0-9]+/);
+    if (ID_WORDS.includes(words.at(-1) ?? "")) continue;
+    const [parameter, instead] = advice[field];
+    warn(
+      `${setting}.${field} = ${mapping}: its last step, "${step}", does not name an ID (${ID_WORDS.join(", ")}), so it may hold free text (spaces, non-ASCII) or more than the ${128 - `${source}:`.length} characters left after "${source}:"; SQS refuses such a ${parameter} and the SaaS gets 400: the webhook is lost. ${instead}`,
+    );
+  }
+}
+
+/** `$request.header.X-GitHub-Delivery` -> `X-GitHub-Delivery`, `$request.body.a['b c']` -> `b c`, `$request.body.items[0]` -> `[0]`. */
+function lastStep(mapping: string): string {
+  if (mapping.startsWith("$request.header.")) return mapping.slice("$request.header.".length);
+  const step = /(?:\.([A-Za-z0-9_-]+)|\['([^'\]]+)'\]|(\[\d+\]))$/.exec(mapping);
+  return step?.[1] ?? step?.[2] ?? step?.[3] ?? mapping;
+}
+
 /** Query parameters whose names say they carry a credential. */
 const CREDENTIAL_PARAMETER = /token|secret|key|passw|pwd|auth|sig|credential|session|code/i;
 /** An API Gateway endpoint: `<api id>.execute-api.<region>.amazonaws.com`. */
@@ -707,7 +784,7 @@ function checkRoutesAndPaths(sources: readonly ResolvedSource[], rules: SourceRu
     if (rules.applicationRouteKey === source.routeKey)
       problem(`${setting}.routeKey`, source.routeKey, `a route other than the application's (${rules.applicationRouteKey})`);
     if (source.signature && !badSignatures.has(source.name)) {
-      // One attribute stays free for the quarantine reason the forwarder adds.
+      // One attribute stays free for the reason the forwarder adds (quarantine-reason or dead-letter-reason, never both).
       const count = ingressAttributeNames(source).length + 1;
       if (count > MAX_MESSAGE_ATTRIBUTES)
         problem(

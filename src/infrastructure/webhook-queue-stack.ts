@@ -1,6 +1,6 @@
 import { ArchiveProvider } from "@cdktf/provider-archive/lib/provider";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Annotations, LocalBackend, S3Backend, TerraformOutput, TerraformStack, TerraformElement, TerraformVariable, Token, ref } from "cdktf";
+import { Annotations, Fn, LocalBackend, S3Backend, TerraformOutput, TerraformStack, TerraformElement, TerraformVariable, Token, ref } from "cdktf";
 import { Construct, Node } from "constructs";
 import { resolve } from "node:path";
 import { ExistingHttpApi } from "./constructs/existing-http-api";
@@ -13,6 +13,8 @@ import { ForwarderSources, SignatureConfig } from "../../lambda/forwarder/contra
 import { signatureHeaders } from "../../lambda/forwarder/signatures";
 import { QuarantineQueue } from "./constructs/quarantine-queue";
 import { routeInvokeArn, WebhookApplication } from "./constructs/webhook-application";
+import { HeldGroupsTable } from "./constructs/held-groups-table";
+import { backstopReceiveCount } from "../../lambda/forwarder/contract";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { addMovedBlocks, pathInStack, pinnedName } from "./addresses";
 import { DEFAULT_SOURCE, groupRuleOf, ResolvedSettings, WebhookQueueSettings, resolveSettings, routeKeyPath } from "./settings";
@@ -44,6 +46,8 @@ export class WebhookQueueStack extends TerraformStack {
   public readonly existingApi: ExistingHttpApi;
   public readonly queues: FifoQueue;
   public readonly quarantine: QuarantineQueue;
+  /** The held message groups; absent without retries inside the queue (`forwarder.retry: false`). */
+  public readonly heldGroups?: HeldGroupsTable;
   public readonly ingressRole: ServiceRole;
   /** By source name. */
   public readonly ingress: Readonly<Record<string, QueueIngress>>;
@@ -69,14 +73,27 @@ export class WebhookQueueStack extends TerraformStack {
     // The provider's region, known here: data.aws_region's `name` is deprecated from aws 6.0, and 5.100 has no `region`.
     const region = resolved.region;
 
+    const retry = resolved.forwarder.retry;
+    // With retries inside the queue the forwarder dead-letters by its budget; SQS's count is a backstop above it.
+    const maxReceiveCount = retry
+      ? Fn.max([Token.asNumber(webhook("max_receive_count")), backstopReceiveCount(retry)])
+      : Token.asNumber(webhook("max_receive_count"));
     this.queues = new FifoQueue(this, "queues", {
       queueName: `${prefix}-webhook-queue`,
       visibilityTimeoutSeconds: resolved.visibilityTimeoutSeconds,
       maxMessageSizeBytes: resolved.maxMessageSizeBytes,
-      maxReceiveCount: Token.asNumber(webhook("max_receive_count")),
+      maxReceiveCount,
       deadLetterRetentionSeconds: Token.asNumber(webhook("dlq_retention_second")),
       preventDestroy: resolved.preventQueueDestroy,
+      account,
+      region,
     });
+    if (retry) {
+      this.heldGroups = new HeldGroupsTable(this, "held-groups", {
+        tableName: `${prefix}-webhook-held-groups`,
+        preventDestroy: resolved.preventQueueDestroy,
+      });
+    }
     this.quarantine = new QuarantineQueue(this, "quarantine", {
       queueName: `${prefix}-webhook-quarantine`,
       retentionSeconds: resolved.quarantine.retentionSeconds,
@@ -90,7 +107,7 @@ export class WebhookQueueStack extends TerraformStack {
       roleName: `${prefix}-webhook-event-producer-role`,
       trustedSource: { account, arn: `${this.existingApi.api.executionArn}/*` },
       inlinePolicies: {
-        send: { name: "sqs-integration-access-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [this.queues.queue.arn] }] },
+        send: { name: "sqs-integration-access-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [this.queues.queueArn] }] },
       },
     });
     const sources = Object.values(resolved.sources);
@@ -134,7 +151,11 @@ export class WebhookQueueStack extends TerraformStack {
     );
     this.forwarder = new Forwarder(this, "forwarder", {
       queue: this.queues.queue,
+      queueArn: this.queues.queueArn,
       quarantineQueue: this.quarantine.queue,
+      ...(retry && {
+        retry: { policy: retry, deadLetterQueue: this.queues.deadLetterQueue, maxReceiveCount, heldGroupsTable: this.heldGroups?.table },
+      }),
       functionName: `${prefix}-webhook-event-producer`,
       executionRoleName: `${prefix}-webhook-event-producer-execution-role`,
       account,
@@ -194,6 +215,7 @@ export class WebhookQueueStack extends TerraformStack {
     new TerraformOutput(this, "dlq_arn", { value: this.queues.deadLetterQueue.arn });
     new TerraformOutput(this, "quarantine_url", { value: this.quarantine.queue.url });
     new TerraformOutput(this, "quarantine_arn", { value: this.quarantine.queue.arn });
+    if (this.heldGroups) new TerraformOutput(this, "held_groups_table", { value: this.heldGroups.table.name });
     // For the operators' CLI (`webhook-queue send --source`): each source's route and signature scheme, no secret.
     new TerraformOutput(this, "webhook_sources", {
       value: Object.fromEntries(
@@ -253,7 +275,10 @@ export class WebhookQueueStack extends TerraformStack {
         skipRequestingAccountId: false,
         endpoints: [
           Object.fromEntries(
-            ["apigatewayv2", "cloudwatch", "cloudwatchlogs", "iam", "lambda", "sns", "sqs", "sts"].map((service) => [service, emulator.endpoint]),
+            ["apigatewayv2", "cloudwatch", "cloudwatchlogs", "dynamodb", "iam", "lambda", "sns", "sqs", "sts"].map((service) => [
+              service,
+              emulator.endpoint,
+            ]),
           ),
         ],
       }),

@@ -1,6 +1,6 @@
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
-import { Testing } from "cdktf";
+import { Testing, Token } from "cdktf";
 import { FifoQueue, FifoQueueProps } from "../../../src/infrastructure/constructs/fifo-queue";
 
 /** The construct on its own, with only the required prop unless told otherwise. */
@@ -68,6 +68,12 @@ describe("FifoQueue", () => {
 
   test("visibility timeout: visibilityTimeoutSeconds overrides it", () => {
     expect(synthQueues({ visibilityTimeoutSeconds: 360 }).queue.visibility_timeout_seconds).toBe(360);
+  });
+
+  test("queueArn: the queue's arn attribute, or spelled from its name when the account and region are known (no reference to the queue)", () => {
+    expect(Token.isUnresolved(synthQueues().construct.queueArn)).toBe(true);
+    const spelled = synthQueues({ account: "123456789012", region: "ap-northeast-1" }).construct.queueArn;
+    expect(spelled).toBe("arn:aws:sqs:ap-northeast-1:123456789012:shop-webhooks.fifo");
   });
 
   test("redrive policy: into the DLQ after 1 receive by default", () => {

@@ -8,8 +8,9 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { TerraformVariable, Testing } from "cdktf";
-import { ForwarderSources } from "../../../lambda/forwarder/contract";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { Fn, ref, TerraformStack, TerraformVariable, Testing, Token } from "cdktf";
+import { DEFAULT_RETRY_POLICY, ForwarderSources } from "../../../lambda/forwarder/contract";
 import { bundleLambda, lambdaZip } from "../../../src/infrastructure/bundling/bundle";
 import { Forwarder, ForwarderProps } from "../../../src/infrastructure/constructs/forwarder";
 
@@ -22,8 +23,11 @@ const UNSIGNED: ForwarderSources = { shop: { group: { static: "shop" }, targets:
 
 type Props = Partial<Omit<ForwarderProps, "queue" | "quarantineQueue">>;
 
-/** The construct on its own, beside its two queues: only the required props unless told otherwise. */
-function synthForwarder(props: Props = {}) {
+/**
+ * The construct on its own, beside its two queues: only the required props unless told otherwise
+ * (props may be made in the scope, beside elements they name).
+ */
+function synthForwarder(props: Props | ((scope: TerraformStack) => Props) = {}) {
   let construct!: Forwarder;
   const text = Testing.synthScope((scope) => {
     const queue = new SqsQueue(scope, "queue", { name: "shop.fifo", fifoQueue: true });
@@ -35,7 +39,7 @@ function synthForwarder(props: Props = {}) {
       sources: UNSIGNED,
       account: ACCOUNT,
       region: REGION,
-      ...props,
+      ...(typeof props === "function" ? props(scope as TerraformStack) : props),
     });
   });
   const json = JSON.parse(text);
@@ -121,6 +125,61 @@ describe("Forwarder", () => {
       expect(json.data.archive_file).toBeUndefined();
       expect(lambda.filename).toMatch(/^assets\/[^/]+\/[0-9A-F]+\/shop-forwarder\.zip$/);
       expect(lambda.source_code_hash).toBe(lambdaZip(bundleLambda("forwarder")).sha256Base64);
+    });
+  });
+
+  describe("retries inside the queue", () => {
+    /** With the DLQ and the held-groups table beside the queues; the queue's maxReceiveCount as a Terraform expression. */
+    function synthRetrying(table = true) {
+      let dlq!: SqsQueue;
+      let heldGroups!: DynamodbTable;
+      const { variables, inlinePolicy } = synthForwarder((scope) => {
+        dlq = new SqsQueue(scope, "dlq", { name: "shop-dlq.fifo", fifoQueue: true });
+        heldGroups = new DynamodbTable(scope, "held", { name: "shop-held", hashKey: "group", attribute: [{ name: "group", type: "S" }] });
+        const maxReceiveCount = Fn.max([Token.asNumber(ref("var.webhook.max_receive_count", scope)), 70]);
+        return { retry: { policy: DEFAULT_RETRY_POLICY, deadLetterQueue: dlq, maxReceiveCount, ...(table && { heldGroupsTable: heldGroups }) } };
+      });
+      const retry = inlinePolicy("retry")!;
+      return {
+        variables,
+        statements: retry.statements,
+        policyName: retry.resource.name,
+        dlqArn: `\${aws_sqs_queue.${dlq.friendlyUniqueId}.arn}`,
+        dlqUrl: `\${aws_sqs_queue.${dlq.friendlyUniqueId}.url}`,
+        tableArn: `\${aws_dynamodb_table.${heldGroups.friendlyUniqueId}.arn}`,
+        tableName: `\${aws_dynamodb_table.${heldGroups.friendlyUniqueId}.name}`,
+      };
+    }
+
+    test("the policy, the DLQ, the table and the queue's maxReceiveCount reach the function's environment", () => {
+      const { variables, dlqUrl, tableName } = synthRetrying();
+      expect(variables).toMatchObject({
+        RETRY_POLICY: JSON.stringify(DEFAULT_RETRY_POLICY),
+        DEAD_LETTER_QUEUE_URL: dlqUrl,
+        HELD_GROUPS_TABLE: tableName,
+        MAX_RECEIVE_COUNT: "${max(var.webhook.max_receive_count, 70)}",
+      });
+    });
+
+    test("the role may send to the DLQ and read and update the held groups: nothing more", () => {
+      const { statements, policyName, dlqArn, tableArn } = synthRetrying();
+      expect(policyName).toBe("webhook-retry-policy");
+      expect(statements).toEqual([
+        { actions: ["sqs:SendMessage"], resources: [dlqArn] },
+        { actions: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources: [tableArn] },
+      ]);
+    });
+
+    test("without a table: dead letters, no holds", () => {
+      const { variables, statements, dlqArn } = synthRetrying(false);
+      expect(variables.HELD_GROUPS_TABLE).toBeUndefined();
+      expect(statements).toEqual([{ actions: ["sqs:SendMessage"], resources: [dlqArn] }]);
+    });
+
+    test("without retry: no retry variable, no retry policy", () => {
+      const { variables, construct } = synthForwarder();
+      expect(Object.keys(variables).filter((name) => /RETRY|DEAD_LETTER|HELD|MAX_RECEIVE/.test(name))).toEqual([]);
+      expect(construct.executionRole.inlinePolicies.retry).toBeUndefined();
     });
   });
 

@@ -3,7 +3,14 @@
  * function checks the settings at synth time and SOURCES in the handler) and the timeout rule.
  */
 import {
+  backoffSeconds,
+  backstopReceiveCount,
   configPath,
+  DEFAULT_RETRY_POLICY,
+  isRedrivenCopy,
+  parseRetryPolicy,
+  receivesWithinBudget,
+  retryPolicyProblems,
   defaultForwardTimeoutMs,
   groupMatches,
   headerAttribute,
@@ -369,5 +376,60 @@ describe("timeouts", () => {
   test("the largest safe whole number is accepted, one more is not", () => {
     expect(parseForwardTimeoutMs(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
     expect(() => parseForwardTimeoutMs(String(Number.MAX_SAFE_INTEGER + 1))).toThrow("FORWARD_TIMEOUT_MS must be a positive whole number");
+  });
+});
+
+describe("the retry policy", () => {
+  test("the defaults are valid: an hour's budget, 5 s doubling to 5 minutes", () => {
+    expect(DEFAULT_RETRY_POLICY).toEqual({ maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 });
+    expect(retryPolicyProblems(DEFAULT_RETRY_POLICY, [])).toEqual([]);
+  });
+
+  test.each([
+    [{ maxAgeSeconds: 59, initialDelaySeconds: 5, maxDelaySeconds: 30 }, "maxAgeSeconds", "60..172800 seconds"],
+    [{ maxAgeSeconds: 172_801, initialDelaySeconds: 5, maxDelaySeconds: 30 }, "maxAgeSeconds", "60..172800 seconds"],
+    [{ maxAgeSeconds: 3600, initialDelaySeconds: 0, maxDelaySeconds: 30 }, "initialDelaySeconds", "1..43200 seconds"],
+    [{ maxAgeSeconds: 3600, initialDelaySeconds: 1.5, maxDelaySeconds: 30 }, "initialDelaySeconds", "1..43200 seconds"],
+    [{ maxAgeSeconds: 86_400, initialDelaySeconds: 5, maxDelaySeconds: 43_201 }, "maxDelaySeconds", "1..43200 seconds"],
+    [{ maxAgeSeconds: 3600, initialDelaySeconds: 60, maxDelaySeconds: 30 }, "initialDelaySeconds", "at most maxDelaySeconds (30)"],
+    [{ maxAgeSeconds: 600, initialDelaySeconds: 5, maxDelaySeconds: 900 }, "maxDelaySeconds", "at most maxAgeSeconds (600)"],
+    [{ ...DEFAULT_RETRY_POLICY, maxAttempts: 3 }, "maxAttempts", "nothing: not a retry setting"],
+  ])("%j is refused at %s", (policy, field, allowed) => {
+    const problems = retryPolicyProblems(policy, ["retry"]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0].path).toEqual(["retry", field]);
+    expect(problems[0].allowed).toContain(allowed);
+  });
+
+  test("RETRY_POLICY: unset means no retries inside the queue; a bad value throws, naming the field", () => {
+    expect(parseRetryPolicy(undefined)).toBeUndefined();
+    expect(parseRetryPolicy(" ")).toBeUndefined();
+    expect(parseRetryPolicy(JSON.stringify(DEFAULT_RETRY_POLICY))).toEqual(DEFAULT_RETRY_POLICY);
+    expect(() => parseRetryPolicy("{maxAge")).toThrow(/RETRY_POLICY is not JSON/);
+    expect(() => parseRetryPolicy('{"maxAgeSeconds":10,"initialDelaySeconds":5,"maxDelaySeconds":5}')).toThrow(
+      /RETRY_POLICY is invalid: maxAgeSeconds 10: allowed 60\.\.172800/,
+    );
+    expect(() => parseRetryPolicy("[]")).toThrow(/RETRY_POLICY is invalid: \(value\) \[\]/);
+  });
+
+  test("the backoff doubles per receive from the first delay and stops at the longest", () => {
+    const policy = { maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 };
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 100].map((receive) => backoffSeconds(policy, receive))).toEqual([5, 10, 20, 40, 80, 160, 300, 300, 300]);
+    expect(backoffSeconds(policy, 0)).toBe(5);
+  });
+
+  test("the backstop maxReceiveCount covers twice the receives the budget takes at the shortest jitter, capped at 1000", () => {
+    // Half-backoffs 2.5, 5, 10, 20, 40, 80, then 150 s each: 157.5 s after 7 receives, then 23 more to pass 3600 s.
+    expect(receivesWithinBudget(DEFAULT_RETRY_POLICY)).toBe(30);
+    expect(backstopReceiveCount(DEFAULT_RETRY_POLICY)).toBe(70);
+    expect(backstopReceiveCount({ maxAgeSeconds: 172_800, initialDelaySeconds: 1, maxDelaySeconds: 1 })).toBe(1000);
+  });
+
+  test("a redriven copy is known by its deduplication ID, which no route writes", () => {
+    expect(isRedrivenCopy("redrive-6f1c2d")).toBe(true);
+    expect(isRedrivenCopy("github:redrive-1")).toBe(false);
+    expect(isRedrivenCopy("redrive-a:b")).toBe(false);
+    expect(isRedrivenCopy("dead-6f1c")).toBe(false);
+    expect(isRedrivenCopy(undefined)).toBe(false);
   });
 });

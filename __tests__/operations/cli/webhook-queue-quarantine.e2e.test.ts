@@ -66,7 +66,7 @@ test("quarantine list shows the quarantine queue's webhooks with their reason, -
   // `quarantine` alone is `quarantine list`.
   const text = await runCli(["quarantine", ...queues.args]);
   expect(text.code).toBe(0);
-  expect(text.stdout).toMatch(/^SOURCE\s+GROUP\s+WEBHOOK ID\s+MESSAGE ID\s+RECEIVES\s+SENT\s+QUARANTINED\s+BODY/);
+  expect(text.stdout).toMatch(/^SOURCE\s+GROUP\s+WEBHOOK ID\s+MESSAGE ID\s+RECEIVES\s+SENT\s+QUARANTINED \/ DEAD-LETTERED\s+BODY/);
   expect(text.stdout).toMatch(
     new RegExp(`^stripe\\s+stripe:cus_1\\s+evt_1\\s+${quarantined[1].messageId}\\s+1\\s+\\S+\\s+timestamp outside tolerance\\s+\\{`, "m"),
   );
@@ -117,7 +117,7 @@ test("quarantine discard deletes by message ID, by source or --all with --yes; r
     github(2),
     stripe(1),
     github(3, "github:r2"),
-    { ...github(4, `github:${FORGED}`), reason: `bad${FORGED}` },
+    { ...github(4, "github:r4"), reason: `bad${FORGED}` },
   ]);
   const discard = (...args: string[]) => runCli(["quarantine", "discard", ...queues.args, ...args]);
 

@@ -3,8 +3,6 @@
  * on FIFO queues created with the SDK, and the queues are checked directly afterwards.
  */
 import { PutMetricDataCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { CreateEventSourceMappingCommand, CreateFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { EMULATOR_CREDENTIALS } from "../../../src/operations/emulator/moto-server";
 import {
@@ -28,6 +26,7 @@ import {
   stderrMatching,
   useMotoServer,
 } from "../../support/cli-harness";
+import { createMappedFunction } from "../../support/moto-mappings";
 
 jest.setTimeout(60_000);
 
@@ -57,7 +56,7 @@ test("peek shows every DLQ message with group, receive count and body, and leave
   // The DLQ found from the main queue's RedrivePolicy; the text table.
   const second = await runCli(["peek", ...aws, "--queue-url", pair.queueUrl]);
   expect(second.code).toBe(0);
-  expect(second.stdout).toMatch(/^SOURCE\s+GROUP\s+WEBHOOK ID\s+MESSAGE ID\s+RECEIVES\s+SENT\s+QUARANTINED\s+BODY/);
+  expect(second.stdout).toMatch(/^SOURCE\s+GROUP\s+WEBHOOK ID\s+MESSAGE ID\s+RECEIVES\s+SENT\s+QUARANTINED \/ DEAD-LETTERED\s+BODY/);
   for (const message of sent) {
     // Queued without attributes (as before sources existed): no source, no webhook ID, not quarantined.
     expect(second.stdout).toMatch(new RegExp(`-\\s+${message.groupId}\\s+-\\s+${message.messageId}\\s+2\\s+\\S+\\s+-\\s+\\{"tag"`));
@@ -77,7 +76,8 @@ test("peek shows a forged body's and attributes' controls escaped: no carriage r
   const pair = await createQueuePair(sqs, "forged-webhook-queue");
   // What a forged webhook could carry to hide its quarantine reason: return to the line start, erase it, write another.
   const forged = "evil\r\x1b[2K\x1b[32mdelivered ok\x1b[0m \u009b2K \u202etxt.exe";
-  const groupId = "forged\u202e\x1b[2K";
+  // SQS refuses controls in a group ID (the emulator too, as patched): a group can never carry them.
+  const groupId = "forged";
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: pair.dlqUrl,
@@ -96,7 +96,7 @@ test("peek shows a forged body's and attributes' controls escaped: no carriage r
   expect(text.stdout).not.toMatch(RAW_CONTROLS);
   expect(text.stderr).not.toMatch(RAW_CONTROLS);
   const escaped = "evil\\r\\x1b[2K\\x1b[32mdelivered ok\\x1b[0m \\u009b2K \\u202etxt.exe";
-  expect(text.stdout).toContain(`github${escaped}  forged\\u202e\\x1b[2K  ${escaped}`);
+  expect(text.stdout).toContain(`github${escaped}  forged  ${escaped}`);
   expect(text.stdout).toContain(`signature mismatch${escaped}  {"body":"${escaped}"}`);
 
   const json = await runCli(["peek", ...aws, "--dlq-url", pair.dlqUrl, "--json"]);
@@ -353,32 +353,10 @@ test("status shows depth, in-flight and CloudWatch's oldest age of the three que
   ]);
   // Older than 15 minutes: not the main queue's oldest age any more.
   await publishOldestAge(moto.endpoint, "status-webhook-queue.fifo", [{ secondsAgo: 20 * 60, value: 999 }]);
-  const iam = new IAMClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
-  const lambda = new LambdaClient({ region: REGION, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
-  const role = await iam.send(
-    new CreateRoleCommand({
-      RoleName: "status-forwarder-role",
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-    }),
-  );
-  const fn = await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: "mz-dev-webhook-event-producer",
-      Runtime: "nodejs22.x",
-      Role: role.Role!.Arn!,
-      Handler: "index.handler",
-      Code: { ZipFile: Buffer.from("moto does not unpack code it cannot run") },
-    }),
-  );
-  // Disabled, so moto does not try to invoke the function (it needs Docker for that).
-  await lambda.send(
-    new CreateEventSourceMappingCommand({ FunctionName: fn.FunctionName, EventSourceArn: pair.queueArn, BatchSize: 10, Enabled: false }),
-  );
-  iam.destroy();
-  lambda.destroy();
+  // Disabled: paused, as `webhook-queue pause` leaves it.
+  const fn = await createMappedFunction({ endpoint: moto.endpoint, region: REGION }, pair.queueArn, "mz-dev-webhook-event-producer", {
+    enabled: false,
+  });
   const queues = [...aws, "--queue-url", pair.queueUrl, "--quarantine-url", quarantine.url];
 
   const run = await runCli(["status", ...queues, "--json"]);
@@ -397,14 +375,16 @@ test("status shows depth, in-flight and CloudWatch's oldest age of the three que
   expect(status.dlq).toMatchObject({ url: pair.dlqUrl, visible: 3, inFlight: 0, oldestAgeSeconds: 4321, oldestAgeFrom: "cloudwatch" });
   expect(Date.now() - Date.parse(status.dlq.oldestAgeAt)).toBeLessThan(120_000);
   expect(status.quarantine).toMatchObject({ url: quarantine.url, visible: 1, oldestAgeSeconds: null, oldestAgeFrom: "cloudwatch" });
-  expect(status.eventSourceMappings).toEqual([expect.objectContaining({ state: "Disabled", functionArn: fn.FunctionArn, batchSize: 10 })]);
+  expect(status.eventSourceMappings).toEqual([expect.objectContaining({ state: "Disabled", functionArn: fn.functionArn, batchSize: 10 })]);
 
   const text = await runCli(["status", ...queues]);
   expect(text.code).toBe(0);
   expect(text.stdout).toMatch(/^queue\s+1\s+0\s+0\s+n\/a \(no CloudWatch datapoint in 15 min\)\s+http/m);
   expect(text.stdout).toMatch(/^dlq\s+3\s+0\s+0\s+1h 12m\s+http/m);
   expect(text.stdout).toMatch(/^quarantine\s+1\s+0\s+0\s+n\/a \(no CloudWatch datapoint in 15 min\)\s+http/m);
-  expect(text.stdout).toMatch(/event source mapping \S+: Disabled, function .*mz-dev-webhook-event-producer/);
+  expect(text.stdout).toMatch(
+    /event source mapping \S+: Disabled \(paused: webhook-queue resume to deliver\), function .*mz-dev-webhook-event-producer/,
+  );
   expect((await runCli(["status", ...aws, "--queue-url", pair.queueUrl, "--sample-main"])).code).toBe(2);
 
   // Nothing was received: every message's first receive is this one.

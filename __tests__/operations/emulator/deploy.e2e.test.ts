@@ -23,6 +23,7 @@ import { readDeployedValues, readSynthesizedStack } from "../../../src/operation
 import { cdktf, terraform } from "../../../src/operations/terraform/terraform";
 import { EXIT_BLOCKED, EXIT_OK } from "../../../src/operations/shared/exit-codes";
 import { Emulator, awsQuery, npmRunPlan, parsePlanJson, secondsSince, startEmulator, stopEmulator } from "../../support/emulator-harness";
+import { DescribeContinuousBackupsCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { describeWithTerraform } from "../../support/describe-with-terraform";
 
 /**
@@ -49,6 +50,7 @@ const names = {
   messageGroupId: "mz-dev-sqs-webhook",
   application: "mz-dev-webhook-application",
   applicationRole: "mz-dev-webhook-application-role",
+  heldGroups: "mz-dev-webhook-held-groups",
 };
 
 /** IAM returns policy documents URL-encoded; moto sometimes does not. */
@@ -64,6 +66,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
   let lambda: LambdaClient;
   let apigateway: ApiGatewayV2Client;
   let logs: CloudWatchLogsClient;
+  let dynamodb: DynamoDBClient;
   let queueUrl: string;
   let queueArn: string;
   let deadLetterQueueUrl: string;
@@ -80,6 +83,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     lambda = new LambdaClient(emulator.clientConfig);
     apigateway = new ApiGatewayV2Client(emulator.clientConfig);
     logs = new CloudWatchLogsClient(emulator.clientConfig);
+    dynamodb = new DynamoDBClient(emulator.clientConfig);
 
     const deployStartedAt = performance.now();
     await cdktf(["deploy", "emulator", "--auto-approve", "--skip-provider-lock", "--output", emulator.outDir], { env: emulator.env });
@@ -124,7 +128,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
 
   afterAll(async () => {
     console.log(`e2e deploy timings: ${timings.join(", ")}`);
-    for (const client of [sqs, iam, lambda, apigateway, logs]) client?.destroy();
+    for (const client of [sqs, iam, lambda, apigateway, logs, dynamodb]) client?.destroy();
     await stopEmulator(emulator);
   }, 30_000);
 
@@ -138,8 +142,20 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       VisibilityTimeout: "60",
       MessageRetentionPeriod: "345600",
       SqsManagedSseEnabled: "true",
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: 1 }),
+      // max(var.webhook.max_receive_count = 1, 70): with retries inside the queue the forwarder dead-letters by its budget, SQS's count is a backstop.
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: 70 }),
     });
+  });
+
+  test("the held-groups table: one item per message group, on demand, with point-in-time recovery", async () => {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: names.heldGroups }));
+    expect(Table).toMatchObject({
+      KeySchema: [{ AttributeName: "group", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "group", AttributeType: "S" }],
+      BillingModeSummary: { BillingMode: "PAY_PER_REQUEST" },
+    });
+    const backups = await dynamodb.send(new DescribeContinuousBackupsCommand({ TableName: names.heldGroups }));
+    expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe("ENABLED");
   });
 
   test("the DLQ is FIFO, keeps messages 4 days (var.webhook.dlq_retention_second) and takes them from the queue only", async () => {
@@ -166,7 +182,12 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       trustedBy("lambda.amazonaws.com", `arn:aws:lambda:ap-northeast-1:123456789012:function:${names.function}`),
     );
     const policyNames = (await iam.send(new ListRolePoliciesCommand({ RoleName: names.executionRole }))).PolicyNames;
-    expect([...(policyNames ?? [])].sort()).toEqual(["sqs-receive-message-policy", "webhook-invoke-policy", "webhook-quarantine-policy"]);
+    expect([...(policyNames ?? [])].sort()).toEqual([
+      "sqs-receive-message-policy",
+      "webhook-invoke-policy",
+      "webhook-quarantine-policy",
+      "webhook-retry-policy",
+    ]);
     const inlinePolicy = async (policyName: string) =>
       policyDocument((await iam.send(new GetRolePolicyCommand({ RoleName: names.executionRole, PolicyName: policyName }))).PolicyDocument) as {
         Version: string;
@@ -186,6 +207,20 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     expect(await inlinePolicy("webhook-quarantine-policy")).toEqual({
       Version: "2012-10-17",
       Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: quarantineQueueArn }],
+    });
+    // The policy document sorts nothing: a set's order is the provider's.
+    const retryPolicy = await inlinePolicy("webhook-retry-policy");
+    for (const statement of retryPolicy.Statement) if (Array.isArray(statement.Action)) statement.Action.sort();
+    expect(retryPolicy).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "sqs:SendMessage", Resource: deadLetterQueueArn },
+        {
+          Effect: "Allow",
+          Action: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
+          Resource: `arn:aws:dynamodb:ap-northeast-1:123456789012:table/${names.heldGroups}`,
+        },
+      ],
     });
     expect(await inlinePolicy("webhook-invoke-policy")).toEqual({
       Version: "2012-10-17",
@@ -225,6 +260,10 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       FORWARD_TIMEOUT_MS: "55000",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_SERVICE_NAME: names.function,
+      RETRY_POLICY: JSON.stringify({ maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 }),
+      DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+      HELD_GROUPS_TABLE: names.heldGroups,
+      MAX_RECEIVE_COUNT: "70",
     });
     const synthesized = JSON.parse(readFileSync(join(emulator.outDir, "stacks", "emulator", "cdk.tf.json"), "utf8"));
     expect(Configuration?.CodeSha256).toBe(synthesized.resource.aws_lambda_function.webhook_event_producer.source_code_hash);
@@ -430,6 +469,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
 
       const allowed = await timedPlan("replace plan --allow-replace", ["--allow-replace", ...replace]);
       expect(allowed.stdout).toMatch(/ALLOWED by --allow-replace: this plan destroys or replaces 1 queue\(s\)/);
+      if (allowed.code !== EXIT_OK) console.log(allowed.stdout);
       expect(allowed.code).toBe(EXIT_OK);
     },
     2 * PLAN_TIMEOUT_MS,
@@ -441,7 +481,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       const destroy = await timedPlan("destroy plan", ["--json", "--", "-refresh=false", "-destroy"]);
       const review = parsePlanJson(destroy);
       expect(review.queueLosses).toEqual(["aws_sqs_queue.webhook_dlq", "aws_sqs_queue.webhook_quarantine", "aws_sqs_queue.webhook_queue"]);
-      expect(review.counts).toMatchObject({ delete: 35, create: 0, update: 0, replace: 0 });
+      expect(review.counts).toMatchObject({ delete: 37, create: 0, update: 0, replace: 0 });
       expect(destroy.stderr).toContain("BLOCKED");
       expect(destroy.code).toBe(EXIT_BLOCKED);
     },
@@ -449,7 +489,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
   );
 
   test(
-    "cdktf destroy leaves nothing behind: no queue, role, function, mapping, log group, topic, alarm, route or integration",
+    "cdktf destroy leaves nothing behind: no queue, table, role, function, mapping, log group, topic, alarm, route or integration",
     async () => {
       const startedAt = performance.now();
       await cdktf(["destroy", "emulator", "--auto-approve", "--skip-provider-lock", "--output", emulator.outDir], { env: emulator.env });
@@ -461,6 +501,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       const roles = (await iam.send(new ListRolesCommand({}))).Roles ?? [];
       expect(roles.map((role) => role.RoleName).filter((name) => name?.startsWith("mz-dev"))).toEqual([]);
       expect((await lambda.send(new ListFunctionsCommand({}))).Functions ?? []).toEqual([]);
+      expect((await dynamodb.send(new ListTablesCommand({}))).TableNames ?? []).toEqual([]);
       expect((await lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings ?? []).toEqual([]);
       expect((await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "/aws/lambda/mz-dev" }))).logGroups ?? []).toEqual([]);
       expect(await awsQuery(emulator.moto.endpoint, "sns", { Action: "ListTopics", Version: "2010-03-31" })).not.toContain(names.alarmTopic);

@@ -15,6 +15,7 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
+import { createMappedFunction, mappingState } from "../../support/moto-mappings";
 
 jest.setTimeout(60_000);
 
@@ -218,4 +219,130 @@ async function sizesAccepted(sqs: SQSClient, name: string): Promise<[boolean, bo
 test("patched: a message counts its attributes and its bytes against the maximum size, as SQS counts; unpatched, the body's characters only", async () => {
   expect(await sizesAccepted(patched.sqs, "sizes")).toEqual([true, false, false]);
   expect(await sizesAccepted(unpatched.sqs, "sizes")).toEqual([true, true, true]);
+});
+
+/** What one SendMessage to a FIFO queue does with a group and a deduplication ID: accepted, or SQS's refusal. */
+async function idsAccepted(sqs: SQSClient, name: string): Promise<string[]> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true" } }));
+  const send = (MessageGroupId: string, MessageDeduplicationId: string) =>
+    sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "{}", MessageGroupId, MessageDeduplicationId })).then(
+      () => "accepted",
+      (error: Error) => `${error.name}: ${error.message}`,
+    );
+  return [
+    await send(`github:${"9".repeat(121)}`, "d1"), // 128 characters
+    await send(`github:${"9".repeat(122)}`, "d2"),
+    await send("github:acme/café", "d3"),
+    await send("github:acme/my repo", "d4"),
+    await send("github:42", `github:${"f".repeat(122)}`),
+  ];
+}
+
+test("patched: a MessageGroupId or MessageDeduplicationId over 128 characters or outside ASCII punctuation is refused as SQS refuses it; unpatched, accepted", async () => {
+  const refused = (parameter: string, value: string) =>
+    `InvalidParameterValue: Value ${value} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`;
+  expect(await idsAccepted(patched.sqs, "ids")).toEqual([
+    "accepted",
+    refused("MessageGroupId", `github:${"9".repeat(122)}`),
+    refused("MessageGroupId", "github:acme/café"),
+    refused("MessageGroupId", "github:acme/my repo"),
+    refused("MessageDeduplicationId", `github:${"f".repeat(122)}`),
+  ]);
+  expect(await idsAccepted(unpatched.sqs, "ids")).toEqual(Array(5).fill("accepted"));
+});
+
+/**
+ * A provider's retry after the first delivery was received and deleted: `first` sent, received
+ * and deleted; `retry` sent with the same deduplication ID (explicit, or content-based with the
+ * same body). What each send answered, and what the queue then holds.
+ */
+async function retryAfterDelete(sqs: SQSClient, name: string, contentBased = false) {
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: String(contentBased) } }),
+  );
+  const send = (body: string) =>
+    sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: body,
+        MessageGroupId: "github:42",
+        MessageDeduplicationId: contentBased ? undefined : "github:delivery-1",
+      }),
+    );
+  const first = await send(contentBased ? "same" : "first");
+  const sentAt = Date.now();
+  const [delivered] = await receive(sqs, QueueUrl!, 10);
+  await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: delivered.ReceiptHandle }));
+  const retry = await send(contentBased ? "same" : "retry");
+  const queued = async () => bodies(await receive(sqs, QueueUrl!, 10));
+  return { first, retry, queuedAfterRetry: await queued(), sentAt, send, queued };
+}
+
+test("patched: a deduplication ID sent again after its message was received and deleted is accepted, not queued, and answered with the first MessageId (SQS's 5 minutes)", async () => {
+  const explicit = await retryAfterDelete(patched.sqs, "retry-after-delete");
+  expect(explicit.first.SequenceNumber).toEqual(expect.any(String));
+  expect(explicit.retry).toMatchObject({ MessageId: explicit.first.MessageId, SequenceNumber: explicit.first.SequenceNumber });
+  expect(explicit.queuedAfterRetry).toEqual([]);
+  const contentBased = await retryAfterDelete(patched.sqs, "retry-after-delete-content", true);
+  expect(contentBased.retry.MessageId).toBe(contentBased.first.MessageId);
+  expect(contentBased.queuedAfterRetry).toEqual([]);
+});
+
+test("unpatched moto 5.2.1 forgets a deduplication ID once its message is deleted: the retry is queued again under a new MessageId", async () => {
+  const explicit = await retryAfterDelete(unpatched.sqs, "retry-after-delete");
+  expect(explicit.retry.MessageId).not.toBe(explicit.first.MessageId);
+  expect(explicit.queuedAfterRetry).toEqual(["retry"]);
+  expect((await retryAfterDelete(unpatched.sqs, "retry-after-delete-content", true)).queuedAfterRetry).toEqual(["same"]);
+});
+
+describe("a shortened deduplication window (WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS)", () => {
+  const WINDOW_SECONDS = 2;
+  let shortWindow: { moto: MotoServer; sqs: SQSClient };
+
+  beforeAll(async () => {
+    process.env.WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS = String(WINDOW_SECONDS);
+    try {
+      shortWindow = await emulator(true);
+    } finally {
+      delete process.env.WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS;
+    }
+  });
+
+  afterAll(async () => {
+    shortWindow?.sqs.destroy();
+    await shortWindow?.moto.stop();
+  });
+
+  test("patched: the same deduplication ID is dropped within the window and queued again, under a new MessageId, once it has passed", async () => {
+    const { first, queuedAfterRetry, sentAt, send, queued } = await retryAfterDelete(shortWindow.sqs, "window");
+    expect(queuedAfterRetry).toEqual([]);
+    await sleep(sentAt + WINDOW_SECONDS * 1000 + 300 - Date.now());
+    const afterWindow = await send("after the window");
+    expect(afterWindow.MessageId).not.toBe(first.MessageId);
+    expect(await queued()).toEqual(["after the window"]);
+  });
+});
+
+/**
+ * A webhook sent to a FIFO queue an enabled event source mapping reads, nothing else receiving:
+ * the mapping's state afterwards, and the webhook's receive count at the first receive here.
+ */
+async function sendToMappedQueue(server: { moto: MotoServer; sqs: SQSClient }, name: string) {
+  const { QueueUrl } = await server.sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
+  );
+  const queueArn = `arn:aws:sqs:${REGION}:123456789012:${name}.fifo`;
+  const moto = { endpoint: server.moto.endpoint, region: REGION };
+  const { uuid } = await createMappedFunction(moto, queueArn, `${name}-producer`);
+  await server.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "webhook", MessageGroupId: "github:42" }));
+  const { Messages = [] } = await server.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ["ApproximateReceiveCount"], VisibilityTimeout: VISIBILITY_SECONDS }),
+  );
+  return { state: await mappingState(moto, uuid), receiveCounts: Messages.map((message) => Number(message.Attributes?.ApproximateReceiveCount)) };
+}
+
+test("patched: a SendMessage to a queue an enabled mapping reads invokes nothing: the mapping stays Enabled, the webhook unreceived; unpatched, moto receives it to invoke the function", async () => {
+  expect(await sendToMappedQueue(patched, "mapped")).toEqual({ state: "Enabled", receiveCounts: [1] });
+  // moto received it on the send, failed to invoke (no Docker) and made it visible again: one receive spent.
+  expect(await sendToMappedQueue(unpatched, "mapped")).toEqual({ state: "Enabled", receiveCounts: [2] });
 });

@@ -2,13 +2,21 @@
  * The local event source mapping: Lambda's delete/keep rules as a table, the event and the
  * sandbox, then the pollers against real moto queues with a short visibility timeout.
  */
+import { LambdaClient, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
-import { LocalEventSourceMapping, MappingConfiguration, settleBatch, sqsEventRecord } from "../../../src/operations/local/event-source-mapping";
+import {
+  LocalEventSourceMapping,
+  LocalEventSourceMappingOptions,
+  MappingConfiguration,
+  settleBatch,
+  sqsEventRecord,
+} from "../../../src/operations/local/event-source-mapping";
 import { FunctionConfiguration, InvocationOutcome, LambdaSandbox } from "../../../src/operations/local/lambda-sandbox";
+import { createMappedFunction } from "../../support/moto-mappings";
 
 const REGION = "ap-northeast-1";
 const IDS = ["m1", "m2", "m3"];
@@ -153,8 +161,8 @@ describe("with a stand-in function", () => {
     let moto: MotoServer;
     let sqs: SQSClient;
     const mappings: LocalEventSourceMapping[] = [];
-    const startMapping = (config: MappingConfiguration, lines: string[] = []) => {
-      const mapping = new LocalEventSourceMapping(config, { sqs, onLine: (line) => lines.push(line) });
+    const startMapping = (config: MappingConfiguration, lines: string[] = [], options: Partial<LocalEventSourceMappingOptions> = {}) => {
+      const mapping = new LocalEventSourceMapping(config, { sqs, onLine: (line) => lines.push(line), ...options });
       mappings.push(mapping);
       mapping.start();
       return mapping;
@@ -262,6 +270,59 @@ describe("with a stand-in function", () => {
       expect(span("slow-a2").start).toBeGreaterThanOrEqual(span("slow-a1").end);
       expect(span("slow-b1").start).toBeLessThan(span("slow-a1").end);
     }, 30_000);
+
+    test("while moto's mapping is disabled (paused) nothing is received: webhooks wait unreceived; once enabled they are delivered", async () => {
+      const queue = await fifoQueue("esm-paused.fifo", { VisibilityTimeout: "30" });
+      const { uuid } = await createMappedFunction({ endpoint: moto.endpoint, region: REGION }, queue.arn, "esm-paused-producer");
+      const lambda = new LambdaClient({ endpoint: moto.endpoint, region: REGION, credentials: EMULATOR_CREDENTIALS });
+      const stateReads = jest.spyOn(lambda, "send");
+      const startedAt = Date.now();
+      const lines: string[] = [];
+      const lineSaying = (text: string) => eventually(async () => lines.some((line) => line.includes(text)), 10_000);
+      try {
+        const mapping = startMapping(mappingOf(uuid, queue, { maximumConcurrency: 3 }), lines, { lambda });
+        await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageGroupId: "a", MessageBody: "before-pause" }));
+        await eventually(async () => (await depth(queue.url)) === 0, 10_000);
+
+        // As `webhook-queue pause` does.
+        await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
+        await lineSaying("mapping disabled (paused): not polling");
+        const invocations = mapping.statistics.invocations;
+        for (const [group, body] of [
+          ["a", "paused-a1"],
+          ["b", "paused-b1"],
+          ["a", "paused-a2"],
+        ]) {
+          await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageGroupId: group, MessageBody: body }));
+        }
+        await new Promise((r) => setTimeout(r, 2500));
+        expect(mapping.statistics.invocations).toBe(invocations);
+        // Visible, and this is each one's first receive (made visible again at once).
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 0,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+        );
+        expect(Object.fromEntries(Messages.map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount]))).toEqual({
+          "paused-a1": "1",
+          "paused-a2": "1",
+          "paused-b1": "1",
+        });
+
+        await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+        await lineSaying("mapping enabled: polling (3 pollers)");
+        await eventually(async () => (await depth(queue.url)) === 0, 10_000);
+        expect(mapping.statistics).toMatchObject({ invocations: invocations + 3, deleted: 4, kept: 0 });
+        await mapping.stop();
+        // One reader of the state for the three pollers, about once a second (and the two switches above).
+        expect(stateReads.mock.calls.length).toBeLessThanOrEqual((Date.now() - startedAt) / 1000 + 4);
+      } finally {
+        lambda.destroy();
+      }
+    }, 40_000);
 
     test("a stopped mapping leaves no poll behind: a message sent right after stop() is there for the next reader", async () => {
       const queue = await fifoQueue("esm-stop.fifo", { VisibilityTimeout: "30" });

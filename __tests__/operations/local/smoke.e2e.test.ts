@@ -27,7 +27,7 @@ test(
           .join("\n"),
       );
     expect(summary).toMatch(
-      /^smoke: PASS delivered=15 sources=2 lanes=6 order=ok duplicates=0 identical=2 forged_quarantined=2 direct_forbidden=1 dlq_redriven=3 wall=\d+\.\ds$/,
+      /^smoke: PASS delivered=20 sources=2 lanes=7 order=ok duplicates=0 identical=2 forged_quarantined=2 direct_forbidden=1 release_retried=3 release_dead_lettered=0 held=3 dlq_redriven=4 wall=\d+\.\ds$/,
     );
     expect(code).toBe(0);
     process.stdout.write(`${summary}\n`);

@@ -8,11 +8,18 @@
  * - The other changes have no variable: they are planned from modified copies of the
  *   synthesized cdk.tf.json (the `redrive_policy` cleared or removed, the mapping's
  *   `enabled: false`, the mapping or the log group removed or replaced, a `removed` block
- *   that forgets the DLQ, a queue renamed, `prevent_destroy` set as mz-dev sets it).
+ *   that forgets the DLQ, a queue renamed, `prevent_destroy` set as mz-dev sets it, the
+ *   mapping's filter and response types, the forwarder's concurrency and RETRY_POLICY, the
+ *   queues' redrive policy and KMS keys, the ingress route removed), some with `-replace`.
  *   Changes to different resources share a plan: each plan costs ~10 s of CPU, mostly the
  *   provider's start-up. Editing the synthesized JSON stands for the settings or code change
  *   that would synthesize it; the copy shares the stack's state file (the local backend's
  *   absolute path), assets and `.terraform`, so terraform plans it against what is deployed.
+ * - What a change lowers or takes away must be deployed first (a retry policy, a higher
+ *   maxReceiveCount, a KMS key, a paused mapping): those plans take a copy of the deployed
+ *   state with these attributes set (`-state=<copy>`, the local backend's own override), which
+ *   stands for a stack deployed that way, without applying it (an apply of queue attributes
+ *   costs the provider's waits).
  *
  * Plans use -refresh=false: the deploy has just written the state, and the emulator drifts
  * in nothing (__tests__/operations/emulator/deploy.e2e.test.ts).
@@ -23,7 +30,8 @@ import { EXIT_BLOCKED, EXIT_OK } from "../../../src/operations/shared/exit-codes
 import { CommandError } from "../../../src/operations/shared/run";
 import { DeployedValues, readDeployedValues } from "../../../src/operations/shared/stack-files";
 import { cdktf, terraform, terraformJson } from "../../../src/operations/terraform/terraform";
-import { MessageRisk, PlanReview, reviewPlan, TerraformPlanJson } from "../../../src/operations/plan/review";
+import { formatReview, MessageRisk, PlanReview, reviewPlan, TerraformPlanJson } from "../../../src/operations/plan/review";
+import { FORWARDER_ENV } from "../../../lambda/forwarder/contract";
 import { describeWithTerraform } from "../../support/describe-with-terraform";
 import { Emulator, npmRunPlan, parsePlanJson, secondsSince, startEmulator, stopEmulator } from "../../support/emulator-harness";
 
@@ -34,6 +42,13 @@ const QUEUE = "aws_sqs_queue.webhook_queue";
 const DLQ = "aws_sqs_queue.webhook_dlq";
 const MAPPING = "aws_lambda_event_source_mapping.webhook_event_producer_mapping";
 const LOG_GROUP = "aws_cloudwatch_log_group.webhook_event_producer";
+const QUARANTINE = "aws_sqs_queue.webhook_quarantine";
+const FORWARDER = "aws_lambda_function.webhook_event_producer";
+const INGRESS_ROUTE = "aws_apigatewayv2_route.webhook_event_route";
+const INGRESS_INTEGRATION = "aws_apigatewayv2_integration.webhook_event_producer";
+const APPLICATION_ROUTE = "aws_apigatewayv2_route.webhook_application";
+
+const retryPolicy = (maxAgeSeconds: number) => JSON.stringify({ maxAgeSeconds, initialDelaySeconds: 5, maxDelaySeconds: 300 });
 
 type Resource = Record<string, unknown>;
 
@@ -47,6 +62,17 @@ interface StackJson {
   resource: Record<string, Record<string, Resource>>;
   removed?: unknown[];
   [block: string]: unknown;
+}
+
+/** A local state file (version 4): the parts this test edits. */
+interface StateJson {
+  resources: { mode: string; type: string; name: string; instances: { attributes: Resource }[] }[];
+}
+
+/** A function's environment variables, in the configuration (`environment` a block object) or the state (a list of one). */
+function variablesOf(values: Resource): Record<string, unknown> {
+  const environment = (Array.isArray(values.environment) ? values.environment[0] : values.environment) as { variables: Record<string, unknown> };
+  return environment.variables;
 }
 
 describeWithTerraform("the plan review's messages-at-risk rules on real plans of the deployed emulator stack", () => {
@@ -96,6 +122,23 @@ describeWithTerraform("the plan review's messages-at-risk rules on real plans of
     const json = await terraformJson<TerraformPlanJson>(dir, ["show", "-json", planFile], emulator.env);
     timings.push(`${label} ${secondsSince(startedAt)} s`);
     return json;
+  };
+
+  /**
+   * A copy of the deployed state in `dir`, with `edits` applied to the attributes of the
+   * resources they name: what a plan given `-state=<copy>` takes as deployed.
+   */
+  const deployedAs = (dir: string, edits: Record<string, (attributes: Resource) => void>): string => {
+    const state = JSON.parse(readFileSync(emulator.stateFile, "utf8")) as StateJson;
+    for (const [address, edit] of Object.entries(edits)) {
+      const [type, name] = address.split(".");
+      const found = state.resources.find((candidate) => candidate.mode === "managed" && candidate.type === type && candidate.name === name);
+      if (!found) throw new Error(`${address} is not in the deployed state ${emulator.stateFile}`);
+      edit(found.instances[0].attributes);
+    }
+    const file = join(dir, "deployed.tfstate");
+    writeFileSync(file, JSON.stringify(state, null, 2));
+    return file;
   };
 
   const planVariant = async (label: string, edit: (stack: StackJson) => void, args: readonly string[] = []) =>
@@ -171,12 +214,16 @@ describeWithTerraform("the plan review's messages-at-risk rules on real plans of
   );
 
   test(
-    "no finding: retention raised, the redrive policy kept (its maxReceiveCount changed), the mapping updated but still enabled",
+    "no finding: retention raised, the redrive policy kept (its maxReceiveCount raised), the mapping updated but still enabled, the forwarder's reserved concurrency 5",
     async () => {
-      const json = await plan("plan (safe changes)", stackDir, ["-var=webhook={dlq_retention_second=1209600,max_receive_count=3,max_concurrency=5}"]);
+      // max_receive_count 100: above the retry budget's backstop (70), so the queue's maxReceiveCount rises.
+      const json = await plan("plan (safe changes)", stackDir, [
+        "-var=webhook={dlq_retention_second=1209600,max_receive_count=100,max_concurrency=5}",
+      ]);
       expect(actionsOf(json, DLQ)).toEqual(["update"]);
       expect(actionsOf(json, QUEUE)).toEqual(["update"]);
       expect(actionsOf(json, MAPPING)).toEqual(["update"]);
+      expect(actionsOf(json, FORWARDER)).toEqual(["update"]);
       const review = reviewPlan(json);
       expect(review.risks).toEqual([]);
       expect(review.blocked).toBe(false);
@@ -232,7 +279,7 @@ describeWithTerraform("the plan review's messages-at-risk rules on real plans of
     async () => {
       const otherDlq = "arn:aws:sqs:ap-northeast-1:123456789012:another-dlq.fifo";
       const json = await planVariant("redrive retargeted, mapping and log group replaced", (stack) => {
-        resource(stack, QUEUE).redrive_policy = JSON.stringify({ deadLetterTargetArn: otherDlq, maxReceiveCount: 1 });
+        resource(stack, QUEUE).redrive_policy = JSON.stringify({ deadLetterTargetArn: otherDlq, maxReceiveCount: 70 });
         resource(stack, MAPPING).event_source_arn = "arn:aws:sqs:ap-northeast-1:123456789012:another-queue.fifo";
         resource(stack, LOG_GROUP).name = "/aws/lambda/renamed";
       });
@@ -250,6 +297,103 @@ describeWithTerraform("the plan review's messages-at-risk rules on real plans of
         before: "/aws/lambda/mz-dev-webhook-event-producer",
         after: "/aws/lambda/renamed",
       });
+    },
+    PLAN_TIMEOUT_MS,
+  );
+
+  test(
+    "the delivery side: the mapping filtered and without partial batch responses, the forwarder throttled and its retries removed, the ingress route removed and its integration replaced, each flagged; the application's route replaced is not",
+    async () => {
+      const pattern = JSON.stringify({ body: { action: ["opened"] } });
+      const dir = variant("delivery side", (stack) => {
+        const mapping = resource(stack, MAPPING);
+        mapping.filter_criteria = { filter: [{ pattern }] };
+        delete mapping.function_response_types;
+        const forwarder = resource(stack, FORWARDER);
+        forwarder.reserved_concurrent_executions = 0;
+        delete variablesOf(forwarder)[FORWARDER_ENV.retryPolicy];
+        removeResource(stack, INGRESS_ROUTE);
+      });
+      const state = deployedAs(dir, { [FORWARDER]: (attributes) => (variablesOf(attributes)[FORWARDER_ENV.retryPolicy] = retryPolicy(3600)) });
+      const json = await plan("delivery side", dir, [`-state=${state}`, `-replace=${INGRESS_INTEGRATION}`, `-replace=${APPLICATION_ROUTE}`]);
+      expect(actionsOf(json, MAPPING)).toEqual(["update"]);
+      expect(actionsOf(json, FORWARDER)).toEqual(["update"]);
+      expect(actionsOf(json, INGRESS_ROUTE)).toEqual(["delete"]);
+      expect(actionsOf(json, INGRESS_INTEGRATION)).toEqual(["delete", "create"]);
+      expect(actionsOf(json, APPLICATION_ROUTE)).toEqual(["delete", "create"]);
+      const review = reviewPlan(json);
+      expect(sortedRisks(review)).toEqual([
+        ["forwarder-throttled", FORWARDER, "reserved_concurrent_executions"],
+        ["ingress-destroyed", INGRESS_ROUTE, "(resource)"],
+        ["ingress-replaced", INGRESS_INTEGRATION, "(resource)"],
+        ["mapping-filter-changed", MAPPING, "filter_criteria"],
+        ["partial-batch-response-removed", MAPPING, "function_response_types"],
+        ["retry-policy-removed", FORWARDER, "environment.variables.RETRY_POLICY"],
+      ]);
+      expect(review.risks.every((risk) => risk.flag === "--allow-risk")).toBe(true);
+      expect(riskOf(review, "forwarder-throttled")).toMatchObject({ before: "2", after: "0" });
+      expect(riskOf(review, "mapping-filter-changed")).toMatchObject({ before: "(none)", after: pattern });
+      expect(riskOf(review, "partial-batch-response-removed")).toMatchObject({ before: '["ReportBatchItemFailures"]' });
+      expect(riskOf(review, "retry-policy-removed")).toMatchObject({ before: retryPolicy(3600), after: "(none)" });
+      expect(riskOf(review, "ingress-destroyed").why).toMatch(/^API Gateway answers POST \/sqs-hook with 404/);
+      expect(riskOf(review, "ingress-replaced")).toMatchObject({
+        after: "replaced (-replace)",
+        why: expect.stringMatching(/^the SQS-SendMessage integration behind POST \/sqs-hook is deleted and created again/),
+      });
+      const text = formatReview(review);
+      expect(text).toMatch(/-\/\+ replace aws_apigatewayv2_route\.webhook_application .*\(no data lost: aws_apigatewayv2_route holds none\)\n/);
+      expect(text).toMatch(/-\/\+ replace aws_apigatewayv2_integration\.webhook_event_producer .*\(see MESSAGES AT RISK\)\n/);
+      expect(text).toMatch(/\nMESSAGES AT RISK \(6\):\n/);
+    },
+    PLAN_TIMEOUT_MS,
+  );
+
+  test(
+    "the queue side, from a state deployed with retries, maxReceiveCount 5, KMS keys and the mapping paused: the retry budget and maxReceiveCount lowered, both keys changed, the ingress route replaced (each flagged), and the mapping resumed (a note)",
+    async () => {
+      const oldDlqKey = "arn:aws:kms:ap-northeast-1:123456789012:key/0b1d2c3e-old-dlq-key";
+      const dir = variant("queue side", (stack) => {
+        variablesOf(resource(stack, FORWARDER))[FORWARDER_ENV.retryPolicy] = retryPolicy(600);
+        resource(stack, QUEUE).redrive_policy = '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.webhook_dlq.arn, "maxReceiveCount" = 2})}';
+        const dlq = resource(stack, DLQ);
+        delete dlq.kms_master_key_id;
+        dlq.sqs_managed_sse_enabled = true;
+        const quarantine = resource(stack, QUARANTINE);
+        delete quarantine.sqs_managed_sse_enabled;
+        quarantine.kms_master_key_id = "alias/new-quarantine-key";
+        resource(stack, MAPPING).enabled = true;
+      });
+      const state = deployedAs(dir, {
+        [FORWARDER]: (attributes) => (variablesOf(attributes)[FORWARDER_ENV.retryPolicy] = retryPolicy(3600)),
+        [QUEUE]: (attributes) =>
+          (attributes.redrive_policy = JSON.stringify({ ...JSON.parse(attributes.redrive_policy as string), maxReceiveCount: 5 })),
+        [DLQ]: (attributes) => Object.assign(attributes, { kms_master_key_id: oldDlqKey, sqs_managed_sse_enabled: false }),
+        [QUARANTINE]: (attributes) => Object.assign(attributes, { kms_master_key_id: "alias/old-quarantine-key", sqs_managed_sse_enabled: false }),
+        [MAPPING]: (attributes) => Object.assign(attributes, { enabled: false, state: "Disabled" }),
+      });
+      const json = await plan("queue side", dir, [`-state=${state}`, `-replace=${INGRESS_ROUTE}`]);
+      for (const address of [FORWARDER, QUEUE, DLQ, QUARANTINE, MAPPING]) expect([address, actionsOf(json, address)]).toEqual([address, ["update"]]);
+      expect(actionsOf(json, INGRESS_ROUTE)).toEqual(["delete", "create"]);
+      const review = reviewPlan(json);
+      expect(sortedRisks(review)).toEqual([
+        ["ingress-replaced", INGRESS_ROUTE, "(resource)"],
+        ["max-receive-count-lowered", QUEUE, "redrive_policy.maxReceiveCount"],
+        ["queue-key-changed", DLQ, "kms_master_key_id"],
+        ["queue-key-changed", QUARANTINE, "kms_master_key_id"],
+        ["retry-budget-lowered", FORWARDER, "environment.variables.RETRY_POLICY.maxAgeSeconds"],
+      ]);
+      expect(riskOf(review, "retry-budget-lowered")).toMatchObject({ before: "3600 s (1 h)", after: "600 s (10 min)" });
+      expect(riskOf(review, "max-receive-count-lowered")).toMatchObject({ before: "5", after: "2" });
+      const keys = review.risks.filter((risk) => risk.rule === "queue-key-changed").map(({ before, after }) => [before, after]);
+      expect(keys).toEqual([
+        [oldDlqKey, "(none: SSE-SQS)"],
+        ["alias/old-quarantine-key", "alias/new-quarantine-key"],
+      ]);
+      expect(riskOf(review, "ingress-replaced").why).toMatch(/^the route POST \/sqs-hook is deleted and created again/);
+      expect(review.notes).toEqual([expect.objectContaining({ rule: "mapping-resumed", address: MAPPING, before: "false", after: "true" })]);
+      expect(formatReview(review)).toMatch(
+        /\nNOTES \(1\), not blocking:\n {2}aws_lambda_event_source_mapping\.webhook_event_producer_mapping: enabled false -> true: this deploy RESUMES the event source mapping that is paused \(webhook-queue pause\)/,
+      );
     },
     PLAN_TIMEOUT_MS,
   );

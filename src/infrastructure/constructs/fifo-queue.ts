@@ -19,6 +19,13 @@ export interface FifoQueueProps {
    * destroys or replaces one (their messages would go with them). @default true
    */
   readonly preventDestroy?: boolean;
+  /**
+   * The account and region the queues live in: `queueArn` is then spelled from the name, so that
+   * policy documents naming the queue are not deferred to apply time (and shown as updates) by
+   * any change to it. @default - `queueArn` is the queue's `arn` attribute
+   */
+  readonly account?: string;
+  readonly region?: string;
 }
 
 /** The webhook queue (FIFO, content-based dedup) and the FIFO dead-letter queue it drains into. */
@@ -26,6 +33,8 @@ export class FifoQueue extends Construct {
   public readonly queue: SqsQueue;
   public readonly deadLetterQueue: SqsQueue;
   public readonly redriveAllowPolicy: SqsQueueRedriveAllowPolicy;
+  /** The queue's ARN for policy documents (see `account`). */
+  public readonly queueArn: string;
 
   constructor(scope: Construct, id: string, props: FifoQueueProps) {
     super(scope, id);
@@ -54,6 +63,11 @@ export class FifoQueue extends Construct {
       }),
       sqsManagedSseEnabled: true,
     });
+
+    this.queueArn =
+      props.account !== undefined && props.region !== undefined
+        ? `arn:aws:sqs:${props.region}:${props.account}:${props.queueName}.fifo`
+        : this.queue.arn;
 
     // A resource of its own: on the DLQ itself it would make a cycle with the queue's redrive policy.
     this.redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(this, "redrive-allow-policy", {

@@ -3,10 +3,11 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { Fn, Op } from "cdktf";
+import { Fn, Op, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { FORWARDER_ENV, ForwarderSources } from "../../../lambda/forwarder/contract";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { FORWARDER_ENV, ForwarderSources, RetryPolicy } from "../../../lambda/forwarder/contract";
 import { BUNDLE_HANDLER } from "../bundling/bundle";
 import { LambdaPackaging } from "../settings";
 import { LambdaPackage } from "./lambda-package";
@@ -14,8 +15,23 @@ import { ServiceRole } from "./service-role";
 
 export interface ForwarderProps {
   readonly queue: SqsQueue;
+  /** The queue's ARN as the receive policy names it (FifoQueue.queueArn). @default - the queue's `arn` attribute */
+  readonly queueArn?: string;
   /** Where a webhook that fails verification is quarantined: the role may send there, and only there. */
   readonly quarantineQueue: SqsQueue;
+  /**
+   * Retries inside the queue: after a failed delivery the function hides the message for a backoff,
+   * and dead-letters it itself once the budget is spent. @default - none (the article's way)
+   */
+  readonly retry?: {
+    readonly policy: RetryPolicy;
+    /** The DLQ: the role may send there (dead letters, and the webhooks held behind them). */
+    readonly deadLetterQueue: SqsQueue;
+    /** The queue's redrive maxReceiveCount (may be a Terraform expression). */
+    readonly maxReceiveCount: number;
+    /** The held groups: the role may read and update items there. @default - no holds */
+    readonly heldGroupsTable?: DynamodbTable;
+  };
   /** e.g. `mz-dev-webhook-event-producer` */
   readonly functionName: string;
   /** source -> its message groups, targets (absolute URLs; may hold Terraform references) and signature. */
@@ -83,6 +99,8 @@ export class Forwarder extends Construct {
         // Quarantine: SendMessage to the quarantine queue and nowhere else.
         quarantine: { name: "webhook-quarantine-policy", statements: [{ actions: ["sqs:SendMessage"], resources: [props.quarantineQueue.arn] }] },
         ...(secretStatements.length > 0 && { secrets: { name: "webhook-secrets-policy", statements: secretStatements } }),
+        // Retries inside the queue: dead letters to the DLQ, holds in the table; nothing else.
+        ...(props.retry && { retry: { name: "webhook-retry-policy", statements: retryStatements(props.retry) } }),
         // The stack's own routes with IAM authorization (the dummy application's), exactly those.
         ...(invokeArns.length > 0 && {
           invoke: { name: "webhook-invoke-policy", statements: [{ actions: ["execute-api:Invoke"], resources: [...invokeArns] }] },
@@ -93,7 +111,7 @@ export class Forwarder extends Construct {
           statements: [
             {
               actions: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-              resources: [props.queue.arn],
+              resources: [props.queueArn ?? props.queue.arn],
             },
           ],
         },
@@ -130,6 +148,12 @@ export class Forwarder extends Construct {
           [FORWARDER_ENV.quarantineQueueUrl]: props.quarantineQueue.url,
           [FORWARDER_ENV.sources]: Fn.jsonencode(props.sources),
           ...(props.forwardTimeoutMs !== undefined && { [FORWARDER_ENV.forwardTimeoutMs]: String(props.forwardTimeoutMs) }),
+          ...(props.retry && {
+            [FORWARDER_ENV.retryPolicy]: JSON.stringify(props.retry.policy),
+            [FORWARDER_ENV.deadLetterQueueUrl]: props.retry.deadLetterQueue.url,
+            [FORWARDER_ENV.maxReceiveCount]: Token.asString(props.retry.maxReceiveCount),
+            ...(props.retry.heldGroupsTable && { [FORWARDER_ENV.heldGroupsTable]: props.retry.heldGroupsTable.name }),
+          }),
           [FORWARDER_ENV.logLevel]: props.logLevel ?? "INFO",
           [FORWARDER_ENV.serviceName]: props.functionName,
         },
@@ -174,4 +198,11 @@ export class Forwarder extends Construct {
       ...(props.secretsKmsKeyArn ? [{ actions: ["kms:Decrypt"], resources: [props.secretsKmsKeyArn] }] : []),
     ];
   }
+}
+
+function retryStatements(retry: NonNullable<ForwarderProps["retry"]>): DataAwsIamPolicyDocumentStatement[] {
+  return [
+    { actions: ["sqs:SendMessage"], resources: [retry.deadLetterQueue.arn] },
+    ...(retry.heldGroupsTable ? [{ actions: ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"], resources: [retry.heldGroupsTable.arn] }] : []),
+  ];
 }

@@ -3,6 +3,7 @@
  * FIFO queue, its FIFO dead-letter queue, the FIFO quarantine queue) looked up and checked.
  */
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetQueueAttributesCommand, ListDeadLetterSourceQueuesCommand, QueueAttributeName, SQSClient } from "@aws-sdk/client-sqs";
 import {
@@ -21,6 +22,7 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
   readonly cloudwatch: CloudWatchClient;
+  readonly dynamodb: DynamoDBClient;
   /** Where calls go, for error messages. */
   readonly where: string;
 }
@@ -33,6 +35,7 @@ export function createClients(global: GlobalOptions, queueUrls: readonly (string
     sqs: new SQSClient(config),
     lambda: new LambdaClient(config),
     cloudwatch: new CloudWatchClient(config),
+    dynamodb: new DynamoDBClient(config),
     where: where || "default region",
   };
 }
@@ -141,6 +144,8 @@ export interface OpenQueues {
   readonly queue?: QueueState;
   readonly dlq?: QueueState;
   readonly quarantine?: QueueState;
+  /** The held-groups table, from --held-groups-table or the stack's held_groups_table; absent when neither names one. */
+  readonly heldGroupsTable?: string;
 }
 
 /** Refuses a "quarantine queue" that is the main queue's dead-letter queue (a DLQ URL given as --quarantine-url). */
@@ -161,7 +166,7 @@ function checkQuarantine(quarantine: QueueState, queue: QueueState | undefined):
  */
 export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq: Need; quarantine?: Need; pair?: boolean }): Promise<OpenQueues> {
   const needQuarantine = need.quarantine ?? "unused";
-  const flagsMissing = !global.queueUrl || !global.dlqUrl || (needQuarantine !== "unused" && !global.quarantineUrl);
+  const flagsMissing = !global.queueUrl || !global.dlqUrl || (needQuarantine !== "unused" && !global.quarantineUrl) || !global.heldGroupsTable;
   const outputs = global.stack && flagsMissing ? await readStackOutputs(global.stack, global.stacksDir) : {};
   const queueUrl = global.queueUrl ?? outputs.queue_url;
   let dlqUrl = global.dlqUrl ?? outputs.dlq_url;
@@ -224,5 +229,6 @@ export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq
     queue: need.queue === "unused" ? undefined : queue,
     dlq: need.dlq === "unused" ? undefined : dlq,
     quarantine,
+    heldGroupsTable: global.heldGroupsTable ?? outputs.held_groups_table,
   };
 }

@@ -20,6 +20,8 @@ export interface QueueMessage {
   readonly webhookId?: string;
   /** Why the forwarder quarantined it, when it did. */
   readonly quarantineReason?: string;
+  /** Why the forwarder dead-lettered it, when it did (a DLQ message SQS moved has none). */
+  readonly deadLetterReason?: string;
   readonly body: string;
   readonly receiptHandle: string;
   /** All system attributes SQS returned. */
@@ -35,6 +37,7 @@ export function toQueueMessage(message: Message): QueueMessage {
     source: attribute(MESSAGE_ATTRIBUTES.source),
     webhookId: mappedValue(attribute(MESSAGE_ATTRIBUTES.webhookId)),
     quarantineReason: attribute(MESSAGE_ATTRIBUTES.quarantineReason),
+    deadLetterReason: attribute(MESSAGE_ATTRIBUTES.deadLetterReason),
     messageId: message.MessageId ?? "",
     groupId: attributes.MessageGroupId ?? "",
     receiveCount: Number(attributes.ApproximateReceiveCount ?? 0),
@@ -146,6 +149,7 @@ export function messageDocument(message: QueueMessage): Record<string, unknown> 
     source: message.source ?? null,
     webhookId: message.webhookId ?? null,
     quarantineReason: message.quarantineReason ?? null,
+    deadLetterReason: message.deadLetterReason ?? null,
     receiveCount: message.receiveCount,
     sentAt: message.sentAt,
     sequenceNumber: message.sequenceNumber,

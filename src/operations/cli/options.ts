@@ -8,6 +8,7 @@ export interface GlobalOptions {
   readonly queueUrl?: string;
   readonly dlqUrl?: string;
   readonly quarantineUrl?: string;
+  readonly heldGroupsTable?: string;
   readonly stack?: string;
   readonly stacksDir?: string;
   readonly json: boolean;
@@ -20,9 +21,10 @@ export function addGlobalOptions(program: Command): Command {
     .option("--queue-url <url>", "the main FIFO queue")
     .option("--dlq-url <url>", "the FIFO dead-letter queue (default: the main queue's RedrivePolicy target)")
     .option("--quarantine-url <url>", "the FIFO quarantine queue, where the forwarder puts webhooks that fail verification")
+    .option("--held-groups-table <name>", "the DynamoDB table of held message groups (groups waiting behind a dead letter)")
     .option(
       "--stack <name>",
-      "read queue_url, dlq_url, quarantine_url, apigateway_endpoint from the stack's terraform outputs (explicit --queue-url/--dlq-url/--quarantine-url win)",
+      "read queue_url, dlq_url, quarantine_url, held_groups_table, apigateway_endpoint from the stack's terraform outputs (explicit flags win)",
     )
     .option("--stacks-dir <dir>", `where stack NAME lives as DIR/NAME (default: $${STACKS_DIR_ENV} or <project>/cdktf.out/stacks)`)
     .option("--json", "print one JSON document on stdout (progress stays on stderr)", false);
@@ -37,6 +39,7 @@ export function readGlobalOptions(values: Record<string, unknown>): GlobalOption
     queueUrl: text("queueUrl"),
     dlqUrl: text("dlqUrl"),
     quarantineUrl: text("quarantineUrl"),
+    heldGroupsTable: text("heldGroupsTable"),
     stack: text("stack"),
     stacksDir: text("stacksDir"),
     json: values.json === true,

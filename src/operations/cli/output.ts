@@ -32,15 +32,21 @@ export function formatAge(seconds: number): string {
 export const BODY_PREVIEW_CHARS = 120;
 
 /**
- * One row per message, a group's messages together in FIFO order, with the quarantine reason if any;
+ * One row per message, a group's messages together in FIFO order, with why it is there (quarantined,
+ * or dead-lettered: its retry budget spent, or held behind an earlier dead letter of its group);
  * bodies cut to `bodyChars` (0: whole). What a request can shape is shown terminal-safe.
  */
 export function messageTable(messages: readonly QueueMessage[], bodyChars: number): string {
   const rows = groupInReceiveOrder(messages).flatMap((group) =>
     group.messages.map((m) => [
-      ...[m.source ?? "-", m.groupId, m.webhookId ?? "-", m.messageId, String(m.receiveCount), m.sentAt, m.quarantineReason ?? "-"].map(terminalSafe),
+      ...[m.source ?? "-", m.groupId, m.webhookId ?? "-", m.messageId, String(m.receiveCount), m.sentAt, reasonOf(m)].map(terminalSafe),
       bodyPreview(m.body, bodyChars),
     ]),
   );
-  return formatTable(["SOURCE", "GROUP", "WEBHOOK ID", "MESSAGE ID", "RECEIVES", "SENT", "QUARANTINED", "BODY"], rows);
+  return formatTable(["SOURCE", "GROUP", "WEBHOOK ID", "MESSAGE ID", "RECEIVES", "SENT", "QUARANTINED / DEAD-LETTERED", "BODY"], rows);
+}
+
+function reasonOf(message: QueueMessage): string {
+  if (message.quarantineReason !== undefined) return message.quarantineReason;
+  return message.deadLetterReason !== undefined ? `dead-lettered: ${message.deadLetterReason}` : "-";
 }

@@ -7,7 +7,12 @@
  * - Nothing lost: a message leaves its queue only after its copy was accepted.
  * - Re-runnable: the copy's deduplication ID comes from the message ID, so a re-run
  *   after a kill between send and delete is deduplicated by SQS.
- * - A failed message stops its group (later messages stay behind it).
+ * - Never a later message of a group before an earlier one: once a message of a group is not
+ *   moved (filtered out, failed, back again), the rest of its group stays behind it. Only a
+ *   quarantined message (a webhook that failed verification, no part of the entity's order until
+ *   someone vouches for it) is stepped over.
+ * - Held groups (./held-groups.ts): each copy of a held group's message is counted on the hold
+ *   before it is sent, so that the release can wait for the forwarder to settle them all.
  * - Each webhook moves once per run: one the forwarder fails or quarantines again while the run
  *   goes on (a secret still wrong, the application still down) comes back as a new message;
  *   it is recognised by its webhook ID (else its group and body) and left there, instead of
@@ -18,7 +23,7 @@ import { createHash } from "node:crypto";
 import { MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
 import { AwsClients, QUEUE_LABELS, QueueState, describeQueue } from "./aws";
 import { Lease, receivePage } from "./lease";
-import { QueueMessage, RedriveFilter, groupInReceiveOrder, redriveDeduplicationId, skipReason } from "./messages";
+import { FILTERED_OUT, QueueMessage, RedriveFilter, groupInReceiveOrder, redriveDeduplicationId, skipReason } from "./messages";
 import { sleep } from "./terminal";
 
 export interface RedriveOptions {
@@ -39,6 +44,8 @@ export interface RedriveOptions {
   readonly stopRequested: () => boolean;
   readonly onMoved: (moved: MovedMessage, count: number) => void;
   readonly onWaiting: (inFlight: number) => void;
+  /** Called before each copy of a message of `groupId` is sent, and again with -1 when the send failed. */
+  readonly countCopy?: (groupId: string, delta: 1 | -1) => Promise<void>;
 }
 
 export interface MovedMessage {
@@ -73,11 +80,16 @@ export interface RedriveReport {
 
 /**
  * The copy's attributes: the message's own (source, webhook ID, signature headers, receive time:
- * the webhook still verifies, against the time it was first received), but no quarantine reason,
- * which belongs to the stay in the quarantine queue (or the DLQ).
+ * the webhook still verifies, against the time it was first received), but no quarantine or dead
+ * letter reason, which belong to the stay in the quarantine queue or the DLQ (and which the
+ * forwarder would take for attributes no route writes).
  */
 export function copyAttributes(message: QueueMessage): QueueMessage["messageAttributes"] | undefined {
-  const { [MESSAGE_ATTRIBUTES.quarantineReason]: _reason, ...attributes } = message.messageAttributes;
+  const {
+    [MESSAGE_ATTRIBUTES.quarantineReason]: _quarantine,
+    [MESSAGE_ATTRIBUTES.deadLetterReason]: _deadLetter,
+    ...attributes
+  } = message.messageAttributes;
   return Object.keys(attributes).length > 0 ? attributes : undefined;
 }
 
@@ -99,12 +111,18 @@ async function sendCopy(sqs: SQSClient, queueUrl: string, message: QueueMessage)
   return response.MessageId ?? "";
 }
 
+/** Why a message stays when an earlier one of its group did. */
+export function heldBehind(messageId: string): string {
+  return `held behind message ${messageId} of its group, which stays: a group's order is kept`;
+}
+
 export async function redriveMessages(options: RedriveOptions): Promise<RedriveReport> {
   const { clients, from, to, filter } = options;
   const fromLabel = QUEUE_LABELS[from.role];
   const report = { moved: [] as MovedMessage[], wouldMove: [] as QueueMessage[], skipped: [] as SkippedMessage[], failed: [] as FailedMessage[] };
   let unreleased: number;
-  const blockedGroups = new Set<string>();
+  /** Groups with a message left behind in this run, and that message: their later messages stay too. */
+  const blockedGroups = new Map<string, string>();
   const movedWebhooks = new Set<string>();
   const lease = new Lease(clients.sqs, from.url, options.visibilityTimeout);
   const waitUntil = from.inFlight > 0 ? Date.now() + options.waitInFlightSeconds * 1000 : 0;
@@ -112,29 +130,44 @@ export async function redriveMessages(options: RedriveOptions): Promise<RedriveR
 
   const handle = async (message: QueueMessage): Promise<void> => {
     const { messageId, groupId } = message;
-    if (blockedGroups.has(groupId)) {
-      report.skipped.push({ messageId, groupId, reason: "an earlier message of its group failed" });
+    const reason = skipReason(message, filter);
+    const blocker = blockedGroups.get(groupId);
+    if (blocker !== undefined) {
+      // Named by the filter, or not: it stays behind the earlier message either way.
+      report.skipped.push({ messageId, groupId, reason: reason === FILTERED_OUT ? FILTERED_OUT : heldBehind(blocker) });
       return;
     }
-    const reason = skipReason(message, filter);
+    /** Leaves the message, and the rest of its group behind it. */
+    const leave = (why: string) => {
+      report.skipped.push({ messageId, groupId, reason: why });
+      // A discard reorders nothing: it goes on.
+      if (to) blockedGroups.set(groupId, messageId);
+    };
     if (reason) {
+      // A quarantined message is no part of its entity's order (until vouched for): the group goes on past it.
+      if (message.quarantineReason === undefined) return leave(reason);
       report.skipped.push({ messageId, groupId, reason });
       return;
     }
     if (movedWebhooks.has(webhookKey(message))) {
       const why = message.quarantineReason ? `quarantined again: ${message.quarantineReason}` : "failed again";
-      report.skipped.push({ messageId, groupId, reason: `moved earlier in this run and back in the ${fromLabel} (${why})` });
-      return;
+      return leave(`moved earlier in this run and back in the ${fromLabel} (${why})`);
     }
     if (options.dryRun) {
       report.wouldMove.push(message);
       return;
     }
     let newMessageId: string | undefined;
+    let counted = false;
     try {
-      if (to) newMessageId = await sendCopy(clients.sqs, to.url, message);
+      if (to) {
+        await options.countCopy?.(groupId, 1);
+        counted = true;
+        newMessageId = await sendCopy(clients.sqs, to.url, message);
+      }
     } catch (error) {
-      blockedGroups.add(groupId);
+      if (counted) await options.countCopy?.(groupId, -1).catch(() => undefined);
+      blockedGroups.set(groupId, messageId);
       report.failed.push({ messageId, groupId, error: `not sent: ${(error as Error).message}` });
       return;
     }
@@ -142,7 +175,7 @@ export async function redriveMessages(options: RedriveOptions): Promise<RedriveR
       await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: from.url, ReceiptHandle: message.receiptHandle }));
       lease.forget(message);
     } catch (error) {
-      blockedGroups.add(groupId);
+      blockedGroups.set(groupId, messageId);
       const notDeleted = `not deleted from the ${fromLabel} (${(error as Error).message})`;
       report.failed.push({
         messageId,

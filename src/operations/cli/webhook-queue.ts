@@ -1,6 +1,6 @@
 /**
  * `webhook-queue`: the operators' tool for the webhook event queue.
- *   webhook-queue [global options] <status|peek|redrive|quarantine|send> [options]
+ *   webhook-queue [global options] <status|peek|redrive|discard|quarantine|send|pause|resume> [options]
  * Each command lives in ./commands; this file builds the command line and prints.
  */
 import { Command } from "commander";
@@ -8,6 +8,8 @@ import { parseCommandLine, UsageError } from "../shared/command-line";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
 import { terminalSafeJson } from "../shared/terminal-safe";
 import { CliCommand, CliCommandGroup } from "./command";
+import { discardCommand } from "./commands/discard";
+import { pauseCommand, resumeCommand } from "./commands/pause";
 import { peekCommand } from "./commands/peek";
 import { quarantineCommand } from "./commands/quarantine";
 import { redriveCommand } from "./commands/redrive";
@@ -21,8 +23,11 @@ export const COMMANDS: readonly (CliCommand | CliCommandGroup)[] = [
   statusCommand,
   peekCommand,
   redriveCommand,
+  discardCommand,
   quarantineCommand,
   sendCommand,
+  pauseCommand,
+  resumeCommand,
 ] as readonly (CliCommand | CliCommandGroup)[];
 
 type Chosen = (command: CliCommand, options: Record<string, unknown>, globals: Record<string, unknown>) => void;

@@ -41,6 +41,7 @@ export class RehearsalApplication {
   public readonly deliveries: Delivery[] = [];
   private readonly received = new Map<string, LogEntry>();
   private releaseInProgress = false;
+  private refused?: (body: string) => boolean;
   private gateway?: LocalGateway;
 
   constructor(private readonly options: RehearsalApplicationOptions) {}
@@ -64,8 +65,20 @@ export class RehearsalApplication {
   setReleaseInProgress(inProgress: boolean): void {
     if (inProgress === this.releaseInProgress) return;
     this.releaseInProgress = inProgress;
-    this.gateway?.setUnavailable(this.options.routeKey, inProgress);
+    this.applyUnavailable();
     this.options.onLine?.(inProgress ? "release in progress: the webhook answers 503 until it ends" : "release done: the webhook answers 200 again");
+  }
+
+  /** Makes the webhook answer 503 to the webhooks `refused` picks (a bug in the application), until called with undefined (the fix). */
+  refuse(refused: ((body: string) => boolean) | undefined, why: string): void {
+    this.refused = refused;
+    this.applyUnavailable();
+    this.options.onLine?.(why);
+  }
+
+  private applyUnavailable(): void {
+    const refused = this.refused;
+    this.gateway?.setUnavailable(this.options.routeKey, this.releaseInProgress || (refused ? (body) => refused(body.toString("utf8")) : false));
   }
 
   /**

@@ -4,11 +4,13 @@
  * `batch_size`, invoke the bundled forwarder in its own sandbox, and delete what the
  * answer says is done. What is not deleted becomes visible again after the queue's
  * visibility timeout, and SQS's redrive policy moves it to the DLQ after maxReceiveCount
- * receives: this code never moves a message itself.
+ * receives: this code never moves a message itself. The pollers poll while moto's copy of
+ * the mapping is Enabled, as Lambda's do: `webhook-queue pause` stops them, `resume` starts them.
  */
-import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from "@aws-sdk/client-lambda";
+import { GetEventSourceMappingCommand, LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { setTimeout as delay } from "node:timers/promises";
 import { parseRedrivePolicy, queueUrlOfArn } from "../shared/queue-pair";
 import { readDeployedFunction } from "./deployed-stack";
 import { FunctionConfiguration, InvocationOutcome, LambdaSandbox, LambdaSandboxOptions } from "./lambda-sandbox";
@@ -37,6 +39,8 @@ const DEFAULT_CONCURRENCY = 5;
  * mapping's last poll ends within a second.
  */
 const RECEIVE_WAIT_SECONDS = 1;
+/** How often the one watcher of a mapping reads its state (Enabled or not) in moto. */
+const STATE_CHECK_MS = 1000;
 
 /**
  * Reads the deployed mapping of `functionName` (batch size, maximum concurrency, response
@@ -70,15 +74,6 @@ export async function readMappingConfiguration(
     codeSha256: deployed.codeSha256,
     function: deployed.config,
   };
-}
-
-/**
- * Disables moto's own copy of the mapping, which the local one replaces: moto would
- * otherwise receive the message on every SendMessage to invoke the function (which it
- * cannot without Docker), counting a receive and so sending it towards the DLQ.
- */
-export async function takeOverFromMoto(lambda: LambdaClient, uuid: string): Promise<void> {
-  await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
 }
 
 /** Builds the Records of an SQS event exactly as Lambda's poller does. */
@@ -173,6 +168,11 @@ export interface LocalEventSourceMappingOptions {
   readonly onFunctionLog?: (line: string) => void;
   /** Where the function's own AWS calls go (quarantine, secrets). */
   readonly functionAws?: LambdaSandboxOptions["aws"];
+  /**
+   * Where the mapping (`config.uuid`) lives: its state is read once a second, and the pollers
+   * poll only while it is Enabled. Without it they always poll (a mapping that exists only here).
+   */
+  readonly lambda?: LambdaClient;
 }
 
 /** Counters for a summary. */
@@ -187,13 +187,23 @@ export class LocalEventSourceMapping {
   private readonly abort = new AbortController();
   private pollers: Promise<void>[] = [];
   private sandboxes: LambdaSandbox[] = [];
+  private watcher?: Promise<void>;
+  /** Moto's copy of the mapping, as last read: the pollers poll while it is Enabled. */
+  private state: "unknown" | "enabled" | "disabled";
+  /** Pollers waiting for the mapping to be enabled; once all wait, a line says so. */
+  private parked = 0;
+  private idleAnnounced = false;
+  private wakeParked: (() => void)[] = [];
 
   constructor(
     public readonly config: MappingConfiguration,
     private readonly options: LocalEventSourceMappingOptions,
-  ) {}
+  ) {
+    this.state = options.lambda === undefined ? "enabled" : "unknown";
+  }
 
   start(): void {
+    if (this.options.lambda) this.watcher = this.watchState(this.options.lambda);
     for (let poller = 1; poller <= this.config.maximumConcurrency; poller++) {
       const sandbox = new LambdaSandbox(this.config.function, { onLog: this.options.onFunctionLog, aws: this.options.functionAws });
       this.sandboxes.push(sandbox);
@@ -207,14 +217,70 @@ export class LocalEventSourceMapping {
    */
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.all(this.pollers);
+    this.wake();
+    await Promise.all([...this.pollers, this.watcher]);
     await Promise.all(this.sandboxes.map((sandbox) => sandbox.stop()));
+  }
+
+  /** One reader of the mapping's state for all pollers (not one per poll per poller). */
+  private async watchState(lambda: LambdaClient): Promise<void> {
+    const signal = this.abort.signal;
+    let failing = false;
+    while (!signal.aborted) {
+      try {
+        const { State } = await lambda.send(new GetEventSourceMappingCommand({ UUID: this.config.uuid }));
+        failing = false;
+        this.switchTo(State === "Enabled" ? "enabled" : "disabled");
+      } catch (error) {
+        // The state last read holds until the mapping can be read again.
+        if (!failing) this.options.onLine?.(`reading the mapping's state failed (${(error as Error).message}); retrying every second`);
+        failing = true;
+      }
+      await delay(STATE_CHECK_MS, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  private switchTo(state: "enabled" | "disabled"): void {
+    if (state === this.state) return;
+    const was = this.state;
+    this.state = state;
+    if (state === "enabled") {
+      this.idleAnnounced = false;
+      if (was === "disabled") this.options.onLine?.(`mapping enabled: polling (${this.config.maximumConcurrency} pollers)`);
+      this.wake();
+    } else this.announceIfIdle();
+  }
+
+  /** Said once every poller has finished the batch in hand and waits. */
+  private announceIfIdle(): void {
+    if (this.state !== "disabled" || this.parked < this.config.maximumConcurrency || this.idleAnnounced) return;
+    this.idleAnnounced = true;
+    this.options.onLine?.("mapping disabled (paused): not polling");
+  }
+
+  /** Waits until the mapping is enabled, or stopped. */
+  private async park(): Promise<void> {
+    this.parked++;
+    this.announceIfIdle();
+    try {
+      while (this.state !== "enabled" && !this.abort.signal.aborted) await new Promise<void>((wake) => this.wakeParked.push(wake));
+    } finally {
+      this.parked--;
+    }
+  }
+
+  private wake(): void {
+    for (const wake of this.wakeParked.splice(0)) wake();
   }
 
   private async poll(poller: number, sandbox: LambdaSandbox): Promise<void> {
     const { sqs } = this.options;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      if (this.state !== "enabled") {
+        await this.park();
+        continue;
+      }
       let messages: Message[];
       try {
         // Not aborted on stop: moto would finish the poll anyway and hide what it took.

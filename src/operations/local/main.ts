@@ -113,9 +113,9 @@ function printBanner(rehearsal: Rehearsal, keys: boolean): void {
     `release in progress (the application's route answers 503): ${keys ? "press f to toggle, or " : ""}` +
       `curl -s -X POST ${controlUrl}/release -d '{"inProgress":true}'  (false ends it)`,
     `a failed webhook is received again after the ${mapping.visibilityTimeoutSeconds} s visibility timeout and moves to the DLQ after ` +
-      `${mapping.maxReceiveCount ?? "?"} receive(s); to inspect and redrive:`,
+      `${mapping.maxReceiveCount ?? "?"} receive(s); to inspect, redrive, or pause the deliveries (the pollers stop) and resume them:`,
     `  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing node bin/webhook-queue.js --endpoint-url ${moto.endpoint} ` +
-      `--region ${deployment.region} --queue-url ${deployment.outputs.queue_url} --dlq-url ${deployment.outputs.dlq_url} status|peek|redrive`,
+      `--region ${deployment.region} --queue-url ${deployment.outputs.queue_url} --dlq-url ${deployment.outputs.dlq_url} status|peek|redrive|pause|resume`,
     `Ctrl-C stops everything${keys ? " (or q)" : ""}`,
   ];
   for (const line of lines) log("local", line);

@@ -29,7 +29,7 @@ import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../emulator/m
 import { RehearsalApplication } from "./application";
 import { readDeployedValues, readSynthesizedStack } from "../shared/stack-files";
 import { DeployedFunction, readDeployedFunction, readFunctionPolicy } from "./deployed-stack";
-import { LocalEventSourceMapping, readMappingConfiguration, takeOverFromMoto } from "./event-source-mapping";
+import { LocalEventSourceMapping, readMappingConfiguration } from "./event-source-mapping";
 import { gatewayRoutes } from "./gateway/routes";
 import { LocalGateway, startLocalGateway } from "./gateway/server";
 import { HttpAnswer, LoopbackServer, serveHttp } from "./http-server";
@@ -227,12 +227,12 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     cleanups.push(() => {
       if (existsSync(ENDPOINTS_FILE) && readFileSync(ENDPOINTS_FILE, "utf8") === endpointsText) rmSync(ENDPOINTS_FILE, { force: true });
     });
-    await takeOverFromMoto(lambda, mappingConfig.uuid);
     const forwarderRole = await roles.assume(forwarder.roleArn, forwarder.config.functionName);
     const mapping = new LocalEventSourceMapping(
       { ...mappingConfig, function: { ...mappingConfig.function, environment: localTargets } },
       {
         sqs,
+        lambda,
         onLine: (line) => log("mapping", line),
         onFunctionLog: (line) => log("forwarder", line),
         functionAws: { endpoint: moto.endpoint, ...forwarderRole },
@@ -244,7 +244,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     log(
       "local",
       `event source mapping ${mappingConfig.uuid}: batch size ${mappingConfig.batchSize}, maximum concurrency ${mappingConfig.maximumConcurrency}, ` +
-        `${mappingConfig.reportBatchItemFailures ? "ReportBatchItemFailures" : "no partial batch responses"} (polled here; moto's copy disabled); ` +
+        `${mappingConfig.reportBatchItemFailures ? "ReportBatchItemFailures" : "no partial batch responses"} (polled here while moto's copy is Enabled: webhook-queue pause / resume); ` +
         `${fn.functionName} (${fn.handler}, timeout ${fn.timeoutSeconds} s) from ${fn.codeDirectory}; ` +
         `queue visibility timeout ${mappingConfig.visibilityTimeoutSeconds} s, DLQ after ${mappingConfig.maxReceiveCount ?? "-"} receive(s); ` +
         `its sources: ${localTargets[FORWARDER_ENV.sources]}`,

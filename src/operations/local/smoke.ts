@@ -1,20 +1,26 @@
 /**
  * `npm run local -- --smoke`: a scripted day of webhooks on a running rehearsal, with two
  * sources: the article's unsigned route (one lane), and a GitHub-signed route grouped per
- * repository, deduplicated by GitHub's delivery ID.
+ * repository, deduplicated by GitHub's delivery ID. Retries inside the queue with a one-minute
+ * budget (SMOKE_OVERLAY), so that the day fits in a few minutes.
  *
- * 1. Webhooks of both sources are delivered, each lane in order: three repositories' lanes and
- *    one for a request without a repository (the fallback group); two webhooks with identical
- *    bodies are both delivered; two forged ones (a wrong signature, and a signature header that
- *    rewrites the message attributes) are quarantined, never delivered, and leave the DLQ empty;
- *    a request straight to the application's route, past the queue, is refused (403: IAM).
- * 2. A release starts (the application answers 503): more webhooks fail and the queue's redrive
- *    policy moves them to the DLQ.
- * 3. The release ends; `webhook-queue redrive` moves the DLQ back; the failed webhooks are
- *    delivered; the forged ones stay in quarantine.
+ * 1. Webhooks of both sources are delivered, each lane in order: four repositories' lanes and one
+ *    for a request without a repository (the fallback group); two webhooks with identical bodies
+ *    are both delivered; two forged ones (a wrong signature, and a signature header that rewrites
+ *    the message attributes) are quarantined, never delivered, and leave the DLQ empty; a request
+ *    straight to the application's route, past the queue, is refused (403: IAM). The application
+ *    has a bug: it cannot take repository r4's first webhook (a poison webhook), which is retried
+ *    and holds up r4's later webhooks, in order, while every other lane flows.
+ * 2. A release (the application answers 503) shorter than the budget: the webhooks that arrive
+ *    meanwhile are retried inside the queue and delivered after it, in order, none dead-lettered.
+ * 3. The poison webhook's budget runs out: it is dead-lettered, and r4's later webhooks, the ones
+ *    waiting and one sent afterwards, follow it into the DLQ (its group held), while the other
+ *    lanes go on being delivered.
+ * 4. The application's fix is deployed; `webhook-queue redrive` puts r4's webhooks back and
+ *    releases the group: every lane delivered in order, the forged ones still in quarantine.
  * Passes when every genuine webhook was delivered exactly once, each lane in order.
  */
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
 import { FORGED_REASON_PREFIX, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
 import { WebhookQueueSettings } from "../../infrastructure/settings";
@@ -30,6 +36,8 @@ const GITHUB_SECRET = "smoke-github-webhook-secret";
 
 /** The smoke's sources and secret, over the emulator environment's. */
 export const SMOKE_OVERLAY: Partial<WebhookQueueSettings> = {
+  // The shortest budget the settings allow, and short backoffs: a release of seconds, a poison webhook of a minute.
+  forwarder: { retry: { maxAgeSeconds: 60, initialDelaySeconds: 1, maxDelaySeconds: 4 } },
   sources: {
     default: {},
     github: {
@@ -44,7 +52,7 @@ export const SMOKE_SECRETS = { [GITHUB_SECRET_PARAMETER]: GITHUB_SECRET };
 
 export interface SmokeResult {
   readonly passed: boolean;
-  /** `smoke: PASS delivered=15 sources=2 lanes=6 order=ok duplicates=0 identical=2 forged_quarantined=2 direct_forbidden=1 dlq_redriven=3 wall=180.2s` */
+  /** `smoke: PASS delivered=20 sources=2 lanes=7 order=ok duplicates=0 identical=2 forged_quarantined=2 direct_forbidden=1 release_retried=3 release_dead_lettered=0 held=3 dlq_redriven=4 wall=180.2s` */
   readonly summary: string;
 }
 
@@ -55,6 +63,8 @@ export interface Webhook {
   readonly seq: number;
   /** Distinguishes the two webhooks with identical bodies (not part of the body). */
   readonly copy?: number;
+  /** A webhook the application cannot take until its fix is deployed. */
+  readonly poison?: boolean;
 }
 
 class SmokeFailure extends Error {}
@@ -82,7 +92,12 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
   const bodyOf = (webhook: Webhook) =>
     JSON.stringify(
       webhook.source === "github"
-        ? { action: "updated", ...(webhook.lane !== "none" && { repository: { id: webhook.lane } }), seq: webhook.seq }
+        ? {
+            action: "updated",
+            ...(webhook.lane !== "none" && { repository: { id: webhook.lane } }),
+            seq: webhook.seq,
+            ...(webhook.poison && { poison: true }),
+          }
         : { event: "approval.updated", lane: webhook.lane, seq: webhook.seq },
     );
   /** Through the source's route, as the SaaS does: GitHub's webhooks signed, with a delivery ID. */
@@ -146,10 +161,17 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
   const queueUrl = deployment.outputs.queue_url ?? "";
   const dlqUrl = deployment.outputs.dlq_url ?? "";
   const quarantineUrl = deployment.outputs.quarantine_url ?? "";
+  /** The DLQ's messages by lane (`github/r4`), received briefly and released. */
+  const deadLetterLanes = async () =>
+    (await peekQueue(rehearsal, dlqUrl)).map((message) => {
+      const body = JSON.parse(message.Body ?? "{}") as { lane?: string; repository?: { id: string } };
+      return body.repository ? `github/${body.repository.id}` : `default/${body.lane ?? "?"}`;
+    });
   const observed = async () =>
     `delivered ${delivered().length} of ${sent.length}, queue ${await depth(queueUrl)}, DLQ ${await depth(dlqUrl)}, quarantine ${await depth(quarantineUrl)}`;
 
   const summary = (verdict: string, quarantined: number, forbidden: number) => {
+    const { retried, deadLettered, held } = counts;
     const deliveries = delivered();
     const keys = deliveries.map((d) => key(d.webhook));
     const identical = deliveries.filter((d) => d.webhook.lane === "same").length;
@@ -159,18 +181,26 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     const wall = ((performance.now() - wallStartedAt) / 1000).toFixed(1);
     return (
       `smoke: ${verdict} delivered=${deliveries.length} sources=${sources} lanes=${lanes} order=${inLaneOrder(deliveries.map((d) => d.webhook)) ? "ok" : "broken"} ` +
-      `duplicates=${duplicates} identical=${identical} forged_quarantined=${quarantined} direct_forbidden=${forbidden} dlq_redriven=${redriven} wall=${wall}s`
+      `duplicates=${duplicates} identical=${identical} forged_quarantined=${quarantined} direct_forbidden=${forbidden} ` +
+      `release_retried=${retried} release_dead_lettered=${deadLettered} held=${held} dlq_redriven=${redriven} wall=${wall}s`
     );
   };
 
   let quarantined = 0;
   let forbidden = 0;
+  const counts = { retried: 0, deadLettered: 0, held: 0 };
+  const poisonLane = "github/r4";
+  const inLane = (lane: string) => (webhook: Webhook) => `${webhook.source}/${webhook.lane}` === lane;
+  const deliveredOutside = (lane: string) => delivered().filter((d) => !inLane(lane)(d.webhook)).length;
   try {
-    say("1/3 webhooks of two sources (the article's route; GitHub, signed, one lane per repository), application up");
+    say("1/4 webhooks of two sources (the article's route; GitHub, signed, one lane per repository); r4's first one is poison to the application");
+    application.refuse((body) => body.includes('"poison":true'), "the application has a bug: it answers 503 to r4's poison webhook");
+    await send({ source: "github", lane: "r4", seq: 1, poison: true });
     for (const seq of [1, 2, 3]) {
       await send({ source: "default", lane: "article", seq });
       for (const repository of ["r1", "r2", "r3"].slice(0, 4 - seq)) await send({ source: "github", lane: repository, seq });
     }
+    await send({ source: "github", lane: "r4", seq: 2 });
     await send({ source: "github", lane: "none", seq: 1 });
     // Two deliveries with the same body: content-based deduplication would have merged them.
     await send({ source: "default", lane: "same", seq: 1, copy: 1 });
@@ -179,26 +209,52 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     const status = await bypass();
     if (status !== 403) throw new SmokeFailure(`a POST straight to the application's route answered ${status}, not 403`);
     forbidden = 1;
-    const firstRound = sent.length;
+    const flowing = () => sent.filter((webhook) => !inLane(poisonLane)(webhook)).length;
+    const firstRound = flowing();
     await waitFor(
-      `${firstRound} webhooks delivered, the 2 forged ones quarantined, the DLQ empty`,
+      `${firstRound} webhooks delivered (all but r4's, which wait behind its poison webhook), the 2 forged ones quarantined`,
       60,
-      async () => delivered().length >= firstRound && (await depth(quarantineUrl)) === 2 && (await depth(dlqUrl)) === 0,
+      async () => deliveredOutside(poisonLane) >= firstRound && (await depth(quarantineUrl)) === 2,
     );
+    if (delivered().some((d) => inLane(poisonLane)(d.webhook))) throw new SmokeFailure("a webhook of r4 was delivered past its poison webhook");
     const reasons = await quarantineReasons(rehearsal, quarantineUrl);
     quarantined = reasons.filter((reason) => reason === "signature mismatch" || reason.startsWith(FORGED_REASON_PREFIX)).length;
     if (quarantined !== 2) throw new SmokeFailure(`the forged webhooks are not quarantined with their reasons (${reasons.join("; ")})`);
 
-    say("2/3 release in progress: more webhooks arrive and fail");
+    say("2/4 a release, shorter than the retry budget: webhooks that arrive meanwhile are retried inside the queue");
     application.setReleaseInProgress(true);
-    await send({ source: "default", lane: "article", seq: 4 });
-    await send({ source: "github", lane: "r1", seq: 4 });
-    await send({ source: "github", lane: "r3", seq: 2 });
-    await waitFor("3 webhooks in the DLQ, queue empty", 90, async () => (await depth(dlqUrl)) === 3 && (await depth(queueUrl)) === 0);
-    if (delivered().length !== firstRound) throw new SmokeFailure(`a webhook was delivered during the release: ${delivered().length} deliveries`);
-
-    say("3/3 release done: webhook-queue redrive");
+    const duringRelease: Webhook[] = [
+      { source: "default", lane: "article", seq: 4 },
+      { source: "github", lane: "r1", seq: 4 },
+      { source: "github", lane: "r3", seq: 2 },
+    ];
+    for (const webhook of duringRelease) await send(webhook);
+    await new Promise((r) => setTimeout(r, 6000));
+    if (deliveredOutside(poisonLane) !== firstRound) throw new SmokeFailure(`a webhook was delivered during the release`);
     application.setReleaseInProgress(false);
+    await waitFor(`the ${duringRelease.length} webhooks of the release delivered once it ended, none in the DLQ`, 30, async () => {
+      return deliveredOutside(poisonLane) >= flowing() && (await deadLetterLanes()).every((lane) => lane === poisonLane);
+    });
+    counts.retried = duringRelease.length;
+    counts.deadLettered = (await deadLetterLanes()).filter((lane) => lane !== poisonLane).length;
+
+    say("3/4 r4's poison webhook runs out of budget: dead-lettered, and r4's later webhooks held behind it; the other lanes flow");
+    await send({ source: "github", lane: "r4", seq: 3 });
+    await waitFor(
+      "r4's 3 webhooks in the DLQ, in order",
+      90,
+      async () => (await deadLetterLanes()).filter((lane) => lane === poisonLane).length === 3,
+    );
+    await send({ source: "github", lane: "r4", seq: 4 });
+    await send({ source: "github", lane: "r2", seq: 3 });
+    await waitFor("r4's webhook sent after the hold in the DLQ too; r2's delivered", 30, async () => {
+      return (await deadLetterLanes()).length === 4 && deliveredOutside(poisonLane) >= flowing();
+    });
+    counts.held = (await deadLetterLanes()).length - 1;
+    await runCli(rehearsal, log, "status", []);
+
+    say("4/4 the application's fix is deployed: webhook-queue redrive puts r4 back and releases its group");
+    application.refuse(undefined, "the application's fix is deployed: it takes r4's webhook");
     redriven = await runRedrive(rehearsal, log);
     await waitFor(`${sent.length} webhooks delivered, queue and DLQ empty, the forged ones still in quarantine`, 60, async () => {
       return delivered().length >= sent.length && (await depth(queueUrl)) === 0 && (await depth(dlqUrl)) === 0 && (await depth(quarantineUrl)) === 2;
@@ -207,7 +263,8 @@ export async function runSmoke(rehearsal: Rehearsal, log: Log, signal: AbortSign
     await new Promise((r) => setTimeout(r, 1500));
 
     const problems = check(sent, delivered());
-    if (redriven !== 3) problems.push(`redrive moved ${redriven} message(s), expected the 3 that failed during the release`);
+    if (redriven !== 4) problems.push(`redrive moved ${redriven} message(s), expected r4's 4`);
+    if (counts.deadLettered !== 0) problems.push(`${counts.deadLettered} webhook(s) of the release dead-lettered`);
     if (problems.length > 0) return { passed: false, summary: summary(`FAIL (${problems.join("; ")})`, quarantined, forbidden) };
     return { passed: true, summary: summary("PASS", quarantined, forbidden) };
   } catch (error) {
@@ -226,18 +283,25 @@ function parseDelivery(delivery: Delivery): { webhook: Webhook; webhookId?: stri
   return { webhook, webhookId: delivery.webhookId, source: delivery.source };
 }
 
-/** The quarantine reasons of the quarantine queue's messages (received briefly and released). */
-async function quarantineReasons(rehearsal: Rehearsal, quarantineUrl: string): Promise<string[]> {
+/** A queue's messages, received briefly (up to 10 per group) and released. */
+async function peekQueue(rehearsal: Rehearsal, queueUrl: string): Promise<Message[]> {
   const received = await rehearsal.sqs.send(
     new ReceiveMessageCommand({
-      QueueUrl: quarantineUrl,
+      QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       VisibilityTimeout: 0,
       MessageAttributeNames: ["All"],
       WaitTimeSeconds: 1,
     }),
   );
-  return (received.Messages ?? []).flatMap((message) => message.MessageAttributes?.[MESSAGE_ATTRIBUTES.quarantineReason]?.StringValue ?? []);
+  return received.Messages ?? [];
+}
+
+/** The quarantine reasons of the quarantine queue's messages. */
+async function quarantineReasons(rehearsal: Rehearsal, quarantineUrl: string): Promise<string[]> {
+  return (await peekQueue(rehearsal, quarantineUrl)).flatMap(
+    (message) => message.MessageAttributes?.[MESSAGE_ATTRIBUTES.quarantineReason]?.StringValue ?? [],
+  );
 }
 
 /**
@@ -274,11 +338,10 @@ export function inLaneOrder(deliveries: readonly Webhook[]): boolean {
   return true;
 }
 
-/** The ops CLI's redrive, as an operator runs it against the emulator. */
-/** `webhook-queue redrive --yes`, its progress logged; the number of messages it moved. */
-async function runRedrive(rehearsal: Rehearsal, log: Log): Promise<number> {
+/** `webhook-queue <command> [args]` as an operator runs it against the emulator, its output logged; its stdout lines. */
+async function runCli(rehearsal: Rehearsal, log: Log, command: string, args: readonly string[]): Promise<string[]> {
   const { outputs, region } = rehearsal.deployment;
-  const args = [
+  const argv = [
     WEBHOOK_QUEUE_BIN,
     "--endpoint-url",
     rehearsal.moto.endpoint,
@@ -288,24 +351,34 @@ async function runRedrive(rehearsal: Rehearsal, log: Log): Promise<number> {
     outputs.queue_url ?? "",
     "--dlq-url",
     outputs.dlq_url ?? "",
-    "redrive",
-    "--yes",
+    ...(outputs.held_groups_table ? ["--held-groups-table", outputs.held_groups_table] : []),
+    command,
+    ...args,
   ];
-  log("smoke", `node ${args.map((arg) => (arg === WEBHOOK_QUEUE_BIN ? "bin/webhook-queue.js" : arg)).join(" ")}`);
-  let moved: number | undefined;
+  log("smoke", `node ${argv.map((arg) => (arg === WEBHOOK_QUEUE_BIN ? "bin/webhook-queue.js" : arg)).join(" ")}`);
+  const lines: string[] = [];
   try {
-    await run(process.execPath, args, {
+    await run(process.execPath, argv, {
       env: emulatorClientEnv(),
-      timeoutMs: 120_000,
+      timeoutMs: 180_000,
       onLine: (line) => {
-        if (line.trim() !== "") log("redrive", line);
-        const summary = /^moved (\d+), skipped \d+, failed \d+/.exec(line);
-        if (summary) moved = Number(summary[1]);
+        if (line.trim() === "") return;
+        log(command, line);
+        lines.push(line);
       },
     });
   } catch (error) {
-    throw new SmokeFailure(`webhook-queue redrive failed: ${error instanceof CommandError ? error.why : (error as Error).message}`);
+    throw new SmokeFailure(`webhook-queue ${command} failed: ${error instanceof CommandError ? error.why : (error as Error).message}`);
   }
-  if (moved === undefined) throw new SmokeFailure("webhook-queue redrive printed no summary");
-  return moved;
+  return lines;
+}
+
+/** `webhook-queue redrive --yes`: the number of messages it moved; fails unless it released every held group. */
+async function runRedrive(rehearsal: Rehearsal, log: Log): Promise<number> {
+  const lines = await runCli(rehearsal, log, "redrive", ["--yes"]);
+  const summary = lines.map((line) => /^moved (\d+), skipped \d+, failed \d+/.exec(line)).find((match) => match !== null);
+  if (!summary) throw new SmokeFailure("webhook-queue redrive printed no summary");
+  const stillHeld = lines.filter((line) => /^group .*: still held/.test(line));
+  if (stillHeld.length > 0) throw new SmokeFailure(`webhook-queue redrive left groups held: ${stillHeld.join("; ")}`);
+  return Number(summary[1]);
 }

@@ -183,7 +183,9 @@ export function stackProgram(text: StackProgramText): Command {
     .option("--allow-replace", "accept a plan that destroys or replaces a queue (its messages are lost)", false)
     .option(
       "--allow-risk",
-      "accept the other changes that put queued messages at risk: lowered retention, redrive policy removed or retargeted, event source mapping disabled or gone, log group gone, queue forgotten",
+      "accept the other changes that put queued messages at risk: lowered retention or maxReceiveCount, redrive policy removed or retargeted, queue KMS key changed, " +
+        "event source mapping disabled, filtered, without partial batch responses or gone, forwarder throttled, retry budget lowered or removed, " +
+        "ingress route or integration gone, log group gone, queue forgotten",
       false,
     )
     .option("--output <dir>", "synthesize into DIR instead of cdktf.out")

@@ -1,45 +1,20 @@
 /**
  * What a reviewer needs from a plan, read from `terraform show -json <planfile>`: how many
  * resources each action touches, every create / update / replace / delete by address,
- * the changes that put queued messages at risk (./risks.ts), and a verdict: a plan that
+ * the changes that put queued messages at risk (./risks.ts), what applying does that a
+ * reviewer must know (./notes.ts: a paused mapping resumed), and a verdict: a plan that
  * destroys or replaces a queue is blocked unless --allow-replace, one with any other
- * message risk unless --allow-risk. Pure: no I/O, so the tests feed it plans terraform
- * really produced.
+ * message risk unless --allow-risk; notes block nothing. The plan format itself is
+ * ./plan-json.ts. Pure: no I/O, so the tests feed it plans terraform really produced.
  */
+import { findPlanNotes, PlanNote } from "./notes";
+import { classifyActions, containsTrue, PLAN_ACTIONS, PlanAction, record, ResourceChangeJson, TerraformPlanJson } from "./plan-json";
 import { findMessageRisks, MessageRisk, RiskFlag } from "./risks";
 
+export { classifyActions, PLAN_ACTIONS } from "./plan-json";
+export type { PlanAction, ResourceChangeJson, TerraformPlanJson } from "./plan-json";
+export type { PlanNote, PlanNoteRule } from "./notes";
 export type { MessageRisk, RiskFlag, RiskRule } from "./risks";
-
-/** The parts of Terraform's JSON plan format (format_version 1.x) this review reads. */
-export interface TerraformPlanJson {
-  readonly format_version: string;
-  readonly terraform_version?: string;
-  readonly resource_changes?: readonly ResourceChangeJson[];
-  /** False when applying the plan would change nothing (Terraform >= 1.8 writes it). */
-  readonly applyable?: boolean;
-}
-
-export interface ResourceChangeJson {
-  readonly address: string;
-  readonly mode: "managed" | "data";
-  readonly type: string;
-  readonly name: string;
-  readonly change: {
-    readonly actions: readonly string[];
-    readonly before?: unknown;
-    readonly after?: unknown;
-    readonly after_unknown?: unknown;
-    readonly replace_paths?: readonly (readonly (string | number)[])[];
-  };
-  readonly action_reason?: string;
-  /** Set when a `moved` block brings the resource here from that address. */
-  readonly previous_address?: string;
-}
-
-export type PlanAction = "create" | "update" | "replace" | "delete" | "forget" | "read" | "no-op";
-
-/** Order of the counts line and of the change list. */
-export const PLAN_ACTIONS: readonly PlanAction[] = ["create", "update", "replace", "delete", "forget", "read", "no-op"];
 
 /** Resource types whose destruction loses data: a queue's messages go with it. */
 export const PROTECTED_TYPES: readonly string[] = ["aws_sqs_queue"];
@@ -85,6 +60,8 @@ export interface PlanReview {
   readonly queueLosses: readonly string[];
   /** Every change that puts queued messages at risk (queue losses included), by address; each names the flag that accepts it. */
   readonly risks: readonly MessageRisk[];
+  /** What applying the plan does that a reviewer must know, though it blocks nothing (a paused mapping resumed), by address. */
+  readonly notes: readonly PlanNote[];
   readonly allowReplace: boolean;
   readonly allowRisk: boolean;
   /** True when a risk is not accepted: a queue loss without `--allow-replace`, another risk without `--allow-risk`. */
@@ -96,29 +73,14 @@ export interface PlanReview {
 export interface ReviewOptions {
   /** Accept queue deletions and replacements (`--allow-replace`). @default false */
   readonly allowReplace?: boolean;
-  /** Accept the other message risks: lowered retention, redrive policy gone, mapping off or gone, log group gone, queue forgotten (`--allow-risk`). @default false */
+  /**
+   * Accept the other message risks: lowered retention or maxReceiveCount, redrive policy gone, queue key changed, mapping off, filtered,
+   * without partial batch responses or gone, forwarder throttled, retry budget lowered, ingress gone, log group gone, queue forgotten
+   * (`--allow-risk`). @default false
+   */
   readonly allowRisk?: boolean;
   /** @default PROTECTED_TYPES */
   readonly protectedTypes?: readonly string[];
-}
-
-/** Maps Terraform's action list to one action; an action list this review does not know is an error, not a guess. */
-export function classifyActions(actions: readonly string[]): PlanAction {
-  const key = actions.join(",");
-  switch (key) {
-    case "no-op":
-    case "create":
-    case "read":
-    case "update":
-    case "delete":
-    case "forget":
-      return key;
-    case "delete,create":
-    case "create,delete":
-      return "replace";
-    default:
-      throw new Error(`Unknown terraform plan actions [${actions.join(", ")}]: update src/operations/plan/review.ts`);
-  }
 }
 
 export function reviewPlan(plan: TerraformPlanJson, options: ReviewOptions = {}): PlanReview {
@@ -148,43 +110,35 @@ export function reviewPlan(plan: TerraformPlanJson, options: ReviewOptions = {})
       queueLosses.push(resource.address);
     }
   }
-  const risks = findMessageRisks(resources, (resource) => classifyActions(resource.change.actions), { allowReplace, allowRisk, protectedTypes });
+  const risks = findMessageRisks(resources, { allowReplace, allowRisk, protectedTypes });
+  const notes = findPlanNotes(resources);
 
   const order = (change: PlannedChange) => PLAN_ACTIONS.indexOf(change.action);
   changes.sort((a, b) => order(a) - order(b) || a.address.localeCompare(b.address));
   moves.sort((a, b) => a.to.localeCompare(b.to));
   queueLosses.sort();
   const hasChanges = plan.applyable ?? (changes.length > 0 || moves.length > 0);
-  return { counts, changes, moves, queueLosses, risks, allowReplace, allowRisk, blocked: risks.some((risk) => !risk.allowed), hasChanges };
+  return { counts, changes, moves, queueLosses, risks, notes, allowReplace, allowRisk, blocked: risks.some((risk) => !risk.allowed), hasChanges };
 }
 
 /** Top-level attributes that differ between before and after, or that only apply will know. */
 export function changedAttributes(change: ResourceChangeJson["change"]): string[] {
-  const before = asRecord(change.before);
-  const after = asRecord(change.after);
-  const unknown = asRecord(change.after_unknown);
+  const before = record(change.before);
+  const after = record(change.after);
+  const unknown = record(change.after_unknown);
   const names = new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(unknown)]);
   return [...names].filter((name) => containsTrue(unknown[name]) || JSON.stringify(before[name]) !== JSON.stringify(after[name])).sort();
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** after_unknown mirrors the value's shape with `true` where a value is unknown. */
-function containsTrue(value: unknown): boolean {
-  if (value === true) return true;
-  if (Array.isArray(value)) return value.some(containsTrue);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsTrue);
-  return false;
-}
-
-function changeDetails(change: PlannedChange): string {
+/** `atRisk`: the change is a message risk (a source's ingress route, say), so no "no data lost" however data-free its type. */
+function changeDetails(change: PlannedChange, atRisk: boolean): string {
   const parts: string[] = [];
   if (change.action === "replace" && change.forcedBy.length > 0)
     parts.push(`forced by ${change.forcedBy.join(", ")}; changes ${change.attributes.join(", ")}`);
   else parts.push(change.attributes.join(", "));
-  if (change.action === "replace" && DATA_FREE_TYPES.includes(change.type)) parts.push(`(no data lost: ${change.type} holds none)`);
+  if (change.action === "replace" && DATA_FREE_TYPES.includes(change.type)) {
+    parts.push(atRisk ? "(see MESSAGES AT RISK)" : `(no data lost: ${change.type} holds none)`);
+  }
   if (change.movedFrom) parts.push(`(moved from ${change.movedFrom})`);
   return parts.filter((part) => part !== "").join(" ");
 }
@@ -200,10 +154,11 @@ export function formatReview(review: PlanReview, title = "Plan review"): string 
   }
   if (review.changes.length > 0) {
     const width = Math.max(...review.changes.map((c) => c.address.length));
+    const atRisk = new Set(review.risks.map((risk) => risk.address));
     lines.push("");
     for (const change of review.changes) {
       lines.push(
-        `${SYMBOLS[change.action].padStart(3)} ${change.action.padEnd(7)} ${change.address.padEnd(width)}  ${changeDetails(change)}`.trimEnd(),
+        `${SYMBOLS[change.action].padStart(3)} ${change.action.padEnd(7)} ${change.address.padEnd(width)}  ${changeDetails(change, atRisk.has(change.address))}`.trimEnd(),
       );
     }
   }
@@ -211,6 +166,10 @@ export function formatReview(review: PlanReview, title = "Plan review"): string 
     const width = Math.max(...review.moves.map((move) => move.from.length));
     lines.push("", `Moved to a new address (state only; the object in AWS is not touched by the move):`);
     for (const move of review.moves) lines.push(`  ${move.from.padEnd(width)} -> ${move.to}`);
+  }
+  if (review.notes.length > 0) {
+    lines.push("", `NOTES (${review.notes.length}), not blocking:`);
+    for (const note of review.notes) lines.push(`  ${note.address}: ${note.attribute} ${note.before} -> ${note.after}: ${note.note}`);
   }
   if (review.risks.length > 0) {
     lines.push("", `MESSAGES AT RISK (${review.risks.length}):`);

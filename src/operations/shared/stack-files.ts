@@ -29,6 +29,8 @@ export interface StackOutputs {
   /** Where the forwarder quarantines a webhook that fails verification; absent in a stack deployed before it existed. */
   readonly quarantine_url?: string;
   readonly quarantine_arn?: string;
+  /** The DynamoDB table of held message groups; absent without retries inside the queue. */
+  readonly held_groups_table?: string;
   readonly apigateway_endpoint?: string;
   readonly apigateway_id?: string;
   /** Absent in a stack deployed before sources existed. */

@@ -83,6 +83,68 @@ describe("the gateway over HTTP against moto", () => {
     expect(await empty.json()).toMatchObject({ Error: { Code: "MissingParameter", Type: "Sender" } });
   });
 
+  test("a group or deduplication ID SQS refuses (over 128 characters, not ASCII) answers the SaaS 400 with SQS's error; the webhook is not queued", async () => {
+    // As the stack maps a source's group and delivery ID: `<source>:${...}` (docs/sources.md).
+    const { QueueUrl: githubQueue } = await sqs.send(new CreateQueueCommand({ QueueName: "gateway-github.fifo", Attributes: { FifoQueue: "true" } }));
+    const local = await startLocalGateway({
+      routes: [
+        {
+          routeKey: "POST /webhooks/github",
+          integrationAddress: "aws_apigatewayv2_integration.webhook_source_github_integration",
+          integrationType: "AWS_PROXY",
+          integrationSubtype: "SQS-SendMessage",
+          requestParameters: {
+            QueueUrl: githubQueue!,
+            MessageBody: "$request.body",
+            MessageGroupId: "github:${request.body.repository.full_name}",
+            MessageDeduplicationId: "github:${request.header.X-GitHub-Delivery}",
+          },
+        },
+      ],
+      sqs,
+      apiId: "abc123",
+    });
+    const deliver = async (fullName: string, delivery = "72d3162e-cc78-11e3-81ab-4c9367dc0958") => {
+      const response = await fetch(`${local.url}/webhooks/github`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-github-delivery": delivery },
+        body: JSON.stringify({ repository: { full_name: fullName } }),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const refused = (parameter: string, value: string) => ({
+      status: 400,
+      body: {
+        Error: {
+          Code: "InvalidParameterValue",
+          Message: `Value ${value} for parameter ${parameter} is invalid. Reason: ${parameter} can only include alphanumeric and punctuation characters. 1 to 128 in length.`,
+          Type: "Sender",
+        },
+        RequestId: expect.any(String),
+      },
+    });
+    try {
+      const room = 128 - "github:".length;
+      const longest = `acme/${"r".repeat(room - "acme/".length)}`;
+      expect(await deliver(`${longest}s`)).toEqual(refused("MessageGroupId", `github:${longest}s`));
+      expect(await deliver("acme/café")).toEqual(refused("MessageGroupId", "github:acme/café"));
+      const longDelivery = "d".repeat(room + 1);
+      expect(await deliver("acme/widgets", longDelivery)).toEqual(refused("MessageDeduplicationId", `github:${longDelivery}`));
+      expect(await deliver(longest)).toMatchObject({ status: 200 });
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: githubQueue,
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ["MessageGroupId"],
+          WaitTimeSeconds: 1,
+        }),
+      );
+      expect(received.Messages?.map((message) => message.Attributes?.MessageGroupId)).toEqual([`github:${longest}`]);
+    } finally {
+      await local.stop();
+    }
+  });
+
   test("SQS refusing the message comes back with SQS's status and error", async () => {
     const local = await startLocalGateway({
       routes: [

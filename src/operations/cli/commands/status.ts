@@ -5,12 +5,14 @@
  * oldest age comes from that metric in CloudWatch instead.
  */
 import { Datapoint, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
-import { ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import { EXIT_OK } from "../../shared/exit-codes";
+import { terminalSafe } from "../../shared/terminal-safe";
 import { queueNameOfUrl } from "../../shared/queue-pair";
 import { AwsClients, QueueState, openQueues } from "../aws";
 import { CliCommand } from "../command";
 import { explainError } from "../errors";
+import { EventSourceMappingState, listEventSourceMappings, stateText } from "../event-source-mappings";
+import { Hold, HeldGroups } from "../held-groups";
 import { CommandResult, formatAge, formatTable } from "../output";
 
 /** How far back status looks for a datapoint of the oldest age. */
@@ -54,26 +56,9 @@ async function oldestAge(clients: AwsClients, queue: QueueState): Promise<Oldest
   }
 }
 
-interface EventSourceMappingState {
-  readonly uuid?: string;
-  readonly state?: string;
-  readonly functionArn?: string;
-  readonly batchSize?: number;
-  readonly lastProcessingResult?: string;
-  readonly stateTransitionReason?: string;
-}
-
 async function eventSourceMappings(clients: AwsClients, queueArn: string): Promise<EventSourceMappingState[] | { error: string }> {
   try {
-    const response = await clients.lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: queueArn }));
-    return (response.EventSourceMappings ?? []).map((mapping) => ({
-      uuid: mapping.UUID,
-      state: mapping.State,
-      functionArn: mapping.FunctionArn,
-      batchSize: mapping.BatchSize,
-      lastProcessingResult: mapping.LastProcessingResult ?? undefined,
-      stateTransitionReason: mapping.StateTransitionReason,
-    }));
+    return await listEventSourceMappings(clients.lambda, queueArn);
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -112,11 +97,16 @@ export const statusCommand: CliCommand = {
   },
 
   async run(global): Promise<CommandResult> {
-    const { clients, queue, dlq, quarantine } = await openQueues(global, { queue: "optional", dlq: "optional", quarantine: "optional" });
+    const { clients, queue, dlq, quarantine, heldGroupsTable } = await openQueues(global, {
+      queue: "optional",
+      dlq: "optional",
+      quarantine: "optional",
+    });
     const queues = [queue, dlq, quarantine].filter((q): q is QueueState => q !== undefined);
-    const [ages, mappings] = await Promise.all([
+    const [ages, mappings, holds] = await Promise.all([
       Promise.all(queues.map((q) => oldestAge(clients, q))),
       queue ? eventSourceMappings(clients, queue.arn) : undefined,
+      heldGroupsTable ? heldGroups(new HeldGroups(clients.dynamodb, heldGroupsTable)) : undefined,
     ]);
     const ageOf = (q: QueueState) => ages[queues.indexOf(q)];
 
@@ -127,13 +117,15 @@ export const statusCommand: CliCommand = {
     else {
       for (const mapping of mappings ?? []) {
         lines.push(
-          `event source mapping ${mapping.uuid}: ${mapping.state}, function ${mapping.functionArn}, batch size ${mapping.batchSize}` +
+          `event source mapping ${mapping.uuid}: ${stateText(mapping.state)}, function ${mapping.functionArn}, batch size ${mapping.batchSize}` +
             (mapping.lastProcessingResult ? `, last result ${mapping.lastProcessingResult}` : ""),
         );
       }
     }
+    lines.push(...heldGroupsText(holds));
     return {
       document: {
+        heldGroups: holds === undefined ? null : "error" in holds ? holds : holds.map(holdDocument),
         queue: queue ? queueDocument(queue, ageOf(queue)) : null,
         dlq: dlq ? queueDocument(dlq, ageOf(dlq)) : null,
         quarantine: quarantine ? queueDocument(quarantine, ageOf(quarantine)) : null,
@@ -144,3 +136,35 @@ export const statusCommand: CliCommand = {
     };
   },
 };
+
+async function heldGroups(table: HeldGroups): Promise<Hold[] | { error: string }> {
+  try {
+    return await table.list();
+  } catch (error) {
+    return { error: explainError(error).message };
+  }
+}
+
+function holdDocument(hold: Hold): Record<string, unknown> {
+  return { ...hold, heldAt: new Date(hold.heldAtMs).toISOString() };
+}
+
+/** The held groups: whose later webhooks wait in the DLQ behind a dead letter, and what to do. */
+function heldGroupsText(holds: Hold[] | { error: string } | undefined): string[] {
+  if (holds === undefined) return [];
+  if ("error" in holds) return [`held groups: cannot read (${holds.error})`];
+  if (holds.length === 0) return ["held groups: none (every group flows)"];
+  const now = Date.now();
+  const rows = holds.map((hold) => [
+    terminalSafe(hold.group),
+    hold.state,
+    formatAge((now - hold.heldAtMs) / 1000),
+    String(hold.deadLettered),
+    terminalSafe(hold.headWebhookId ?? ""),
+    terminalSafe(hold.reason ?? ""),
+  ]);
+  return [
+    `held groups: ${holds.length} (their webhooks wait in the DLQ, in order: "webhook-queue redrive --group G" once the application takes them, "webhook-queue discard --message-id ID" for one it never will)`,
+    formatTable(["GROUP", "STATE", "HELD FOR", "SENT TO DLQ", "FIRST WEBHOOK", "WHY"], rows),
+  ];
+}

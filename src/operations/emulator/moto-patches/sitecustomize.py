@@ -44,18 +44,47 @@ And one place where moto 5 breaks a FIFO queue's order:
   than on AWS. Patched: deleting a message or changing its visibility wakes the
   queue's long polls, which look again.
 
-And one place where moto accepts a message SQS refuses:
+And two places where moto accepts a message SQS refuses:
 
 - SQS counts a message's attributes (each one's name, data type and value) with its body
   against the queue's MaximumMessageSize; moto counts the body alone (and in characters).
   A webhook at the limit then fits in moto with attributes SQS would refuse, and the
   forwarder's quarantine of such a webhook (its attributes and a reason) is never tested
   against the refusal it meets on AWS. Patched: SendMessage counts as SQS does, in bytes.
+- SQS refuses a MessageGroupId or MessageDeduplicationId that is not 1..128 ASCII letters,
+  digits and punctuation (no space, nothing else): 400 InvalidParameterValue,
+  "Value <value> for parameter MessageGroupId is invalid. Reason: MessageGroupId can only
+  include alphanumeric and punctuation characters. 1 to 128 in length." moto accepts any
+  string, so a webhook whose mapped group is too long or not ASCII is queued by `npm run
+  local` and lost at the door on AWS. Patched: SendMessage and SendMessageBatch check both
+  IDs as SQS does (a batch with one bad entry is refused whole; SQS fails that entry).
+
+And one place where moto forgets what SQS remembers:
+
+- SQS deduplicates a FIFO queue's MessageDeduplicationId (explicit or content-based) for 5
+  minutes from the first accepted send, whether or not that message is still queued, and
+  answers a duplicate send with success and the first message's MessageId and sequence
+  number. moto compares with the messages still queued, so a provider's retry after the
+  first delivery was received and deleted is queued and delivered again. Patched: each FIFO
+  queue remembers every accepted deduplication ID for the window (per group when its
+  DeduplicationScope is messageGroup); a duplicate is not queued and gets the first send's
+  MessageId and SequenceNumber. A message a redrive policy moves into a DLQ is not a send:
+  the window does not apply to it. WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS shortens the window
+  (300 s) for tests.
 
 And one speed-up: SQS's clock (`moto.sqs.models.unix_time[_millis]`) reads time.time()
 instead of going through datetime objects. A receive reads it twice per message per pass
 over the queue, about 30 passes: with 500 messages queued, a receive took ~280 ms, and
 moto's lock on the interpreter made every receive of every poller wait its turn.
+
+And one place where moto does Lambda's work itself:
+
+- A queue with an enabled SQS event source mapping: every SendMessage makes moto receive a
+  batch there and then and invoke the function, which it cannot do without Docker; the
+  batch comes back with its receive count up by one, towards the DLQ. Lambda's own pollers
+  (here: `npm run local`'s event source mapping) are what receive. Patched: a queue knows
+  no event source mapping, so a send never invokes anything; the mappings stay in moto's
+  Lambda (List/Get/UpdateEventSourceMapping, Enabled and Disabled as set).
 
 Nothing else is changed. docs/terraform.md lists these under "Emulator quirks".
 """
@@ -246,3 +275,89 @@ try:
     SQSBackend.send_message = _send_message
 except Exception as error:  # an unexpected moto version: run unpatched, but say so
     print(f"[webhook-queue] moto SQS message size patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import inspect
+
+    from moto.sqs.models import Queue
+
+    if "self.lambda_event_source_mappings" not in inspect.getsource(Queue.add_message):
+        raise RuntimeError("Queue.add_message no longer invokes event source mappings as this patch expects")
+
+    # What add_message walks (and create_event_source_mapping fills) is always empty.
+    Queue.lambda_event_source_mappings = property(lambda queue: {}, lambda queue, mappings: None)
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS event source mapping patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import re
+
+    from moto.sqs.exceptions import InvalidParameterValue
+    from moto.sqs.models import SQSBackend
+
+    # SendMessage's rule for both IDs: 1..128 ASCII letters, digits and punctuation.
+    _SQS_FIFO_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
+    _moto_validate_message = SQSBackend._validate_message
+
+    def _validate_message(backend, queue, message_body, delay_seconds, deduplication_id=None, group_id=None, *args, **kwargs):
+        # SendMessage validates through here, and SendMessageBatch every entry before it sends any.
+        for parameter, value in (("MessageGroupId", group_id), ("MessageDeduplicationId", deduplication_id)):
+            if value is not None and not (isinstance(value, str) and _SQS_FIFO_ID.fullmatch(value)):
+                raise InvalidParameterValue(
+                    f"Value {value} for parameter {parameter} is invalid. Reason: {parameter} can only include"
+                    " alphanumeric and punctuation characters. 1 to 128 in length."
+                )
+        return _moto_validate_message(backend, queue, message_body, delay_seconds, deduplication_id, group_id, *args, **kwargs)
+
+    SQSBackend._validate_message = _validate_message
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS group and deduplication ID patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import collections
+    import os
+    import threading
+
+    import moto.sqs.models as _sqs_models
+    from moto.sqs.models import Queue
+
+    if not hasattr(_sqs_models, "DEDUPLICATION_TIME_IN_SECONDS"):
+        raise RuntimeError("moto.sqs.models.DEDUPLICATION_TIME_IN_SECONDS is gone")
+
+    # SQS's deduplication interval: 5 minutes. Tests shorten it to see it end.
+    _DEDUPLICATION_SECONDS = float(os.environ.get("WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS") or 300)
+    # moto's own check (against the messages still queued) then never outlasts the window.
+    _sqs_models.DEDUPLICATION_TIME_IN_SECONDS = _DEDUPLICATION_SECONDS
+    _deduplication_lock = threading.Lock()
+    # Defined after the event source mapping patch, which reads moto's own add_message.
+    _moto_add_message = Queue.add_message
+
+    def _first_accepted(queue, message):
+        """The first accepted send of this message's deduplication ID within the window, or None (and it is now)."""
+        scope = message.group_id if queue.deduplication_scope == "messageGroup" else None
+        key = (scope, message.deduplication_id)
+        sent_at = message.sent_timestamp / 1000
+        with _deduplication_lock:
+            # Oldest first: forget what the window has passed.
+            accepted = queue.__dict__.setdefault("_deduplication_window", collections.OrderedDict())
+            while accepted and sent_at - next(iter(accepted.values()))[0] >= _DEDUPLICATION_SECONDS:
+                accepted.popitem(last=False)
+            first = accepted.get(key)
+            if first is None:
+                accepted[key] = (sent_at, message.id, message.sequence_number)
+            return first
+
+    def _add_message(queue, message):
+        # A message never received is being sent; one a redrive policy moves into its DLQ has
+        # been received maxReceiveCount times, and a move is not deduplicated.
+        if queue.fifo_queue and message.deduplication_id is not None and message.approximate_receive_count == 0:
+            first = _first_accepted(queue, message)
+            if first is not None:
+                # Accepted, not queued: SQS answers with the first message's ID and sequence number.
+                _, message.id, message.sequence_number = first
+                return None
+        return _moto_add_message(queue, message)
+
+    Queue.add_message = _add_message
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto SQS deduplication window patch not applied: {error!r}", file=sys.stderr)

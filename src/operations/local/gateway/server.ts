@@ -45,14 +45,15 @@ export interface LocalGateway {
   readonly routes: readonly GatewayRoute[];
   /**
    * Makes a route answer 503 Service Unavailable without calling its integration, as an
-   * application does while a release replaces it; `false` restores it.
+   * application does while a release replaces it (`true`), or to the requests whose body
+   * `unavailable` picks (a webhook the application cannot take); `false` restores it.
    */
-  setUnavailable(routeKey: string, unavailable: boolean): void;
+  setUnavailable(routeKey: string, unavailable: boolean | ((body: Buffer) => boolean)): void;
   stop(): Promise<void>;
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
-  const unavailable = new Set<string>();
+  const unavailable = new Map<string, (body: Buffer) => boolean>();
   const server = await serveHttp(async (request, url, body) => {
     const requestId = newRequestId();
     const answer = await handle({ request, url, body, requestId, unavailable }, options);
@@ -61,7 +62,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   return {
     url: server.url,
     routes: options.routes,
-    setUnavailable: (routeKey, off) => void (off ? unavailable.add(routeKey) : unavailable.delete(routeKey)),
+    setUnavailable: (routeKey, off) => {
+      if (off === false) unavailable.delete(routeKey);
+      else unavailable.set(routeKey, off === true ? () => true : off);
+    },
     stop: () => server.stop(),
   };
 }
@@ -71,7 +75,7 @@ interface Exchange {
   readonly url: URL;
   readonly body: Buffer;
   readonly requestId: string;
-  readonly unavailable: ReadonlySet<string>;
+  readonly unavailable: ReadonlyMap<string, (body: Buffer) => boolean>;
 }
 
 async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise<GatewayAnswer> {
@@ -84,7 +88,7 @@ async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise
     return NOT_FOUND;
   }
   const { route, pathParameters } = matched;
-  if (exchange.unavailable.has(route.routeKey)) {
+  if (exchange.unavailable.get(route.routeKey)?.(exchange.body)) {
     log(503, "release in progress");
     return SERVICE_UNAVAILABLE;
   }

@@ -71,25 +71,16 @@ function queryError(code: string, message: string, type: "Sender" | "Receiver", 
   return { Error: { Code: code, Message: message, Type: type }, RequestId: requestId ?? null };
 }
 
-/** SQS's group and deduplication IDs: 1..128 of alphanumerics and punctuation. */
-const SQS_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
-
 /**
- * Rules SQS applies to SendMessage that moto 5.2.1 does not all check: a non-empty value for
- * every message attribute, and well-formed group and deduplication IDs. SQS's message, or undefined.
+ * A rule SQS applies to SendMessage that moto 5.2.1 does not check: a non-empty value for every
+ * message attribute. SQS's message, or undefined. (moto_server checks the group and deduplication
+ * IDs itself, with the project's patches: src/operations/emulator/moto-patches/sitecustomize.py.)
  */
 export function sqsParameterProblem(input: SendMessageCommandInput): string | undefined {
   for (const [name, attribute] of Object.entries(input.MessageAttributes ?? {})) {
     if (attribute.StringValue === "" || (attribute.StringValue === undefined && attribute.BinaryValue === undefined)) {
       return `Message (user) attribute '${name}' must contain a non-empty value of type '${attribute.DataType ?? "String"}'.`;
     }
-  }
-  for (const [parameter, value] of [
-    ["MessageGroupId", input.MessageGroupId],
-    ["MessageDeduplicationId", input.MessageDeduplicationId],
-  ] as const) {
-    if (value !== undefined && !SQS_ID.test(value))
-      return `Value ${value} for parameter ${parameter} is invalid. Reason: it must be 1..128 alphanumeric or punctuation characters.`;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 /** Quarantine: a webhook that fails verification goes to the quarantine queue, here an SQS endpoint on 127.0.0.1, with everything needed to release it. */
 import type { SQSRecord } from "aws-lambda";
-import { quarantine, quarantineAttributes } from "../../../lambda/forwarder/quarantine";
+import { quarantine, setAsideAttributes } from "../../../lambda/forwarder/set-aside";
 import { setForwarderEnv } from "../../support/bundled-lambda";
 import { type LocalAws, startLocalAws } from "../../support/local-aws";
 import { sqsRecord } from "../../support/sqs-events";
@@ -14,11 +14,11 @@ function withAttributes(messageAttributes: SQSRecord["messageAttributes"] | unde
 
 const string = (stringValue: string) => ({ stringValue, stringListValues: [], binaryListValues: [], dataType: "String" });
 
-describe("quarantineAttributes", () => {
+describe("setAsideAttributes", () => {
   test("the record's string attributes as SendMessage takes them, and the reason", () => {
     const record = withAttributes({ "webhook-source": string("github"), "header.x-hub-signature-256": string("v=sha256=abc") });
 
-    expect(quarantineAttributes(record, "signature mismatch")).toEqual({
+    expect(setAsideAttributes(record, "quarantine-reason", "signature mismatch")).toEqual({
       "webhook-source": { DataType: "String", StringValue: "github" },
       "header.x-hub-signature-256": { DataType: "String", StringValue: "v=sha256=abc" },
       "quarantine-reason": { DataType: "String", StringValue: "signature mismatch" },
@@ -31,7 +31,7 @@ describe("quarantineAttributes", () => {
       count: { stringValue: "3", stringListValues: [], binaryListValues: [], dataType: "Number" },
     });
 
-    const attributes = quarantineAttributes(record, "r");
+    const attributes = setAsideAttributes(record, "quarantine-reason", "r");
 
     expect(attributes.blob).toEqual({ DataType: "Binary.gzip", BinaryValue: BYTES });
     expect(Buffer.isBuffer(attributes.blob.BinaryValue)).toBe(true);
@@ -44,14 +44,14 @@ describe("quarantineAttributes", () => {
       list: { stringListValues: ["a"], binaryListValues: [], dataType: "String" },
     });
 
-    expect(quarantineAttributes(record, "r")).toEqual({
+    expect(setAsideAttributes(record, "quarantine-reason", "r")).toEqual({
       empty: { DataType: "String", StringValue: "" },
       "quarantine-reason": { DataType: "String", StringValue: "r" },
     });
   });
 
   test("a record without attributes gets the reason only", () => {
-    expect(quarantineAttributes(withAttributes(undefined), "no receive time")).toEqual({
+    expect(setAsideAttributes(withAttributes(undefined), "quarantine-reason", "no receive time")).toEqual({
       "quarantine-reason": { DataType: "String", StringValue: "no receive time" },
     });
   });
@@ -59,14 +59,17 @@ describe("quarantineAttributes", () => {
   test("a redriven record's old reason is replaced by the new one", () => {
     const record = withAttributes({ "quarantine-reason": string("old reason") });
 
-    expect(quarantineAttributes(record, "new reason")["quarantine-reason"]).toEqual({ DataType: "String", StringValue: "new reason" });
+    expect(setAsideAttributes(record, "quarantine-reason", "new reason")["quarantine-reason"]).toEqual({
+      DataType: "String",
+      StringValue: "new reason",
+    });
   });
 
   test("the reason is cut at 256 characters", () => {
     const reason = "r".repeat(300);
 
-    expect(quarantineAttributes(withAttributes({}), reason)["quarantine-reason"].StringValue).toBe("r".repeat(256));
-    expect(quarantineAttributes(withAttributes({}), "r".repeat(256))["quarantine-reason"].StringValue).toBe("r".repeat(256));
+    expect(setAsideAttributes(withAttributes({}), "quarantine-reason", reason)["quarantine-reason"].StringValue).toBe("r".repeat(256));
+    expect(setAsideAttributes(withAttributes({}), "quarantine-reason", "r".repeat(256))["quarantine-reason"].StringValue).toBe("r".repeat(256));
   });
 });
 

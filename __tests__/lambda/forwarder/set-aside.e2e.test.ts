@@ -5,7 +5,7 @@
  * into the dead-letter queue.
  */
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { quarantine } from "../../../lambda/forwarder/quarantine";
+import { quarantine } from "../../../lambda/forwarder/set-aside";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
 import { setForwarderEnv } from "../../support/bundled-lambda";
 import { describeWithTerraform } from "../../support/describe-with-terraform";

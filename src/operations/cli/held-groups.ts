@@ -1,0 +1,105 @@
+/**
+ * The operators' side of held message groups (lambda/forwarder/held-groups.ts): a group whose
+ * webhook was dead-lettered stays held, its later webhooks following it into the DLQ, until this
+ * tool has put the group's dead letters back (redrive) or discarded them, and then releases it.
+ *
+ * The release is safe when the DLQ holds none of the group, every copy this tool sent back has been
+ * settled by the forwarder (so no webhook queued before those copies can still pass them), and
+ * nothing was dead-lettered since the tool looked: one conditional DeleteItem checks the last two.
+ */
+import { AttributeValue, DeleteItemCommand, DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { HELD_GROUP } from "../../../lambda/forwarder/contract";
+import { Hold, holdOf } from "../../../lambda/forwarder/held-groups";
+
+export type { Hold } from "../../../lambda/forwarder/held-groups";
+
+const NAMES = Object.fromEntries(Object.values(HELD_GROUP).map((name) => [`#${name}`, name]));
+const key = (group: string): Record<string, AttributeValue> => ({ [HELD_GROUP.group]: { S: group } });
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as Error)?.name === "ConditionalCheckFailedException";
+}
+
+/** The placeholders an expression uses (DynamoDB refuses unused ones). */
+function namesIn(...expressions: string[]): Record<string, string> {
+  const text = `${expressions.join(" ")} `;
+  return Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => new RegExp(`${placeholder}\\b`).test(text)));
+}
+
+/** The held groups of one table. */
+export class HeldGroups {
+  constructor(
+    private readonly client: DynamoDBClient,
+    public readonly tableName: string,
+  ) {}
+
+  /** Every held group, oldest first. */
+  async list(): Promise<Hold[]> {
+    const holds: Hold[] = [];
+    for await (const page of paginateScan({ client: this.client }, { TableName: this.tableName, ConsistentRead: true })) {
+      for (const item of page.Items ?? []) holds.push(holdOf(item));
+    }
+    return holds.sort((a, b) => a.heldAtMs - b.heldAtMs || a.group.localeCompare(b.group));
+  }
+
+  async get(group: string): Promise<Hold | undefined> {
+    const answer = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(group), ConsistentRead: true }));
+    return answer.Item ? holdOf(answer.Item) : undefined;
+  }
+
+  /** The tool starts putting the group back: its copies are delivered from now on. Undefined when the group is not held. */
+  startRedriving(group: string): Promise<Hold | undefined> {
+    return this.update(group, `SET #${HELD_GROUP.state} = :redriving`, { ":redriving": { S: "redriving" } });
+  }
+
+  /** Counts copies sent back (negative: a send that failed after being counted). */
+  countCopies(group: string, delta: number): Promise<Hold | undefined> {
+    return this.update(group, `ADD #${HELD_GROUP.copiesSent} :delta`, { ":delta": { N: String(delta) } });
+  }
+
+  /**
+   * Deletes the hold when nothing was dead-lettered since the tool read `deadLettered`, and every
+   * copy it sent was settled. False when either condition fails (or the group is no longer held).
+   */
+  async release(group: string, deadLettered: number): Promise<boolean> {
+    const condition =
+      `attribute_exists(#${HELD_GROUP.group}) AND #${HELD_GROUP.deadLettered} = :seen AND ` +
+      `(attribute_not_exists(#${HELD_GROUP.copiesSent}) OR #${HELD_GROUP.copiesSettled} >= #${HELD_GROUP.copiesSent})`;
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(group),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesIn(condition),
+          ExpressionAttributeValues: { ":seen": { N: String(deadLettered) } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async update(group: string, expression: string, values: Record<string, AttributeValue>): Promise<Hold | undefined> {
+    const condition = `attribute_exists(#${HELD_GROUP.group})`;
+    try {
+      const answer = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(group),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesIn(expression, condition),
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return holdOf(answer.Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}
