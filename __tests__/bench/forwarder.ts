@@ -1,7 +1,8 @@
 /**
  * Forwarder benchmark: bundle size, cold require time, and messages per second forwarded
- * sequentially to a local HTTPS target, against a handler that opens a new connection
- * per message (Python urllib's way) and one that uses fetch, in the same run.
+ * sequentially to a local HTTPS target, against the same bundle with its delivery metrics
+ * off (POWERTOOLS_METRICS_DISABLED: what the EMF lines cost), a handler that opens a new
+ * connection per message (Python urllib's way) and one that uses fetch, in the same run.
  * Prints figures and whether each target was met; it asserts nothing.
  *
  * Usage: npm run bench:forwarder [-- <messages>]   (default 2000)
@@ -18,7 +19,7 @@ const MESSAGES = Number(process.argv[2] ?? 2_000);
 const COLD_REQUIRE_RUNS = 9;
 /** The handlers take turns, this many times each, and medians are reported: the machine is shared. */
 const ROUNDS = 3;
-const TARGETS = { bundleKiB: 100, coldRequireMs: 50, speedUp: 4 };
+const TARGETS = { bundleKiB: 100, coldRequireMs: 50, speedUp: 4, metricsCostPercent: 10 };
 
 type RunResult = ClientResult & { logLines: number; connections: number };
 
@@ -75,20 +76,26 @@ async function main(): Promise<void> {
     };
     const bundleKiB = bundle.code.length / 1024;
     const requireTimes = coldRequireMs(bundle.file, env);
-    const runs: [HandlerKind, string][] = [
-      ["forwarder", "forwarder bundle (node:https keep-alive)"],
-      ["new-connection", "new connection per message (urllib)"],
-      ["fetch", "fetch (undici keep-alive), not used"],
+    const runs: { id: string; kind: HandlerKind; label: string; env?: NodeJS.ProcessEnv }[] = [
+      { id: "forwarder", kind: "forwarder", label: "forwarder bundle (node:https keep-alive)" },
+      {
+        id: "no-metrics",
+        kind: "forwarder",
+        label: "the same, delivery metrics off",
+        env: { POWERTOOLS_METRICS_DISABLED: "true" },
+      },
+      { id: "new-connection", kind: "new-connection", label: "new connection per message (urllib)" },
+      { id: "fetch", kind: "fetch", label: "fetch (undici keep-alive), not used" },
     ];
-    const rounds = new Map<HandlerKind, RunResult[]>(runs.map(([kind]) => [kind, []]));
+    const rounds = new Map<string, RunResult[]>(runs.map(({ id }) => [id, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [kind] of runs) {
+      for (const run of runs) {
         const connectionsBefore = target.connections();
-        const result = await runClient(kind, bundle.file, env);
-        rounds.get(kind)!.push({ ...result, connections: target.connections() - connectionsBefore });
+        const result = await runClient(run.kind, bundle.file, { ...env, ...run.env });
+        rounds.get(run.id)!.push({ ...result, connections: target.connections() - connectionsBefore });
       }
     }
-    const results = new Map([...rounds].map(([kind, list]) => [kind, medianRun(list)]));
+    const results = new Map([...rounds].map(([id, list]) => [id, medianRun(list)]));
 
     const speedUp = results.get("forwarder")!.messagesPerSecond / results.get("new-connection")!.messagesPerSecond;
     const coldMedian = median(requireTimes);
@@ -105,14 +112,19 @@ async function main(): Promise<void> {
     console.log(
       `  ${"handler".padEnd(42)}${"first message".padStart(14)}${"msg/s".padStart(9)}${"TCP conns".padStart(11)}${"log lines".padStart(11)}`,
     );
-    for (const [kind, label] of runs) {
-      const result = results.get(kind)!;
+    for (const { id, label } of runs) {
+      const result = results.get(id)!;
       console.log(
         `  ${label.padEnd(42)}${`${fixed(result.firstMessageMs)} ms`.padStart(14)}${fixed(result.messagesPerSecond, 0).padStart(9)}${String(result.connections).padStart(11)}${String(result.logLines).padStart(11)}`,
       );
     }
     console.log(
       `speed-up      forwarder / new connection per message: ${fixed(speedUp)}x   target >= ${TARGETS.speedUp}x: ${met(speedUp >= TARGETS.speedUp)}`,
+    );
+    // Per-message cost is the inverse of the rate: how much longer a message takes with the metrics.
+    const metricsCost = (results.get("no-metrics")!.messagesPerSecond / results.get("forwarder")!.messagesPerSecond - 1) * 100;
+    console.log(
+      `metrics cost  per message, delivery metrics on vs off: ${metricsCost >= 0 ? "+" : ""}${fixed(metricsCost)}%   target <= ${TARGETS.metricsCostPercent}%: ${met(metricsCost <= TARGETS.metricsCostPercent)}`,
     );
   } finally {
     await target.close();

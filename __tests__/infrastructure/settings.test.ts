@@ -39,6 +39,7 @@ describe("resolveSettings: the article's environment", () => {
       visibilityTimeoutSeconds: 60,
       maxMessageSizeBytes: 1_048_576,
       preventQueueDestroy: true,
+      queue: { highThroughput: false },
       packaging: "archive_file",
       forwarder: {
         batchSize: 1,
@@ -49,7 +50,15 @@ describe("resolveSettings: the article's environment", () => {
       },
       quarantine: { retentionSeconds: 1_209_600 },
       application: { enabled: true, routeKey: "POST /application-hook", timeoutSeconds: 3, logLevel: "INFO" },
-      monitoring: { enabled: true, oldestMessageAgeSeconds: 900, deadLetterExpiryWarningSeconds: 86_400, alarmEmails: [], extraAlarmActions: [] },
+      monitoring: {
+        enabled: true,
+        oldestMessageAgeSeconds: 900,
+        deadLetterExpiryWarningSeconds: 86_400,
+        alarmEmails: [],
+        extraAlarmActions: [],
+        dashboard: true,
+        deliveryFailureRate: { percent: 50, minutes: 15 },
+      },
       emulator: undefined,
       warnings: [expect.stringContaining("visibilityTimeoutSeconds = 60 is below six times the function timeout (360)")],
     });
@@ -103,6 +112,7 @@ describe("resolveSettings: the article's environment", () => {
       },
       emulator: { endpoint: "http://127.0.0.1:5000" },
       preventQueueDestroy: false,
+      queue: { highThroughput: true },
     });
     expect(resolved).toMatchObject({
       apigwName: "my-api",
@@ -116,6 +126,7 @@ describe("resolveSettings: the article's environment", () => {
       },
       emulator: { endpoint: "http://127.0.0.1:5000" },
       preventQueueDestroy: false,
+      queue: { highThroughput: true },
     });
   });
 });
@@ -273,6 +284,8 @@ describe("resolveSettings: every problem named with the setting, its value and w
     ["a forwarder memory under 128 MB", { forwarder: { memorySizeMb: 64 } }, `forwarder.memorySizeMb = 64: 128..10240`],
     ["a forwarder memory over 10 GB", { forwarder: { memorySizeMb: 10_241 } }, `forwarder.memorySizeMb = 10241: 128..10240`],
     ["a preventQueueDestroy that is no boolean", { preventQueueDestroy: "yes" as never }, `preventQueueDestroy = "yes": true or false`],
+    ["a queue.highThroughput that is no boolean", { queue: { highThroughput: "on" as never } }, `queue.highThroughput = "on": true or false`],
+    ["a queue section that is no object", { queue: true as never }, `queue = true: { highThroughput?: true or false }`],
     ["an unknown packaging", { packaging: "tarball" as never }, `packaging = "tarball": 'archive_file' or 'zip'`],
     [
       "an unknown provider line",
@@ -305,6 +318,17 @@ describe("resolveSettings: every problem named with the setting, its value and w
     ],
     ["an alarm age under a minute", { monitoring: { oldestMessageAgeSeconds: 10 } }, `monitoring.oldestMessageAgeSeconds = 10: 60..1209600 seconds`],
     ["an alarm e-mail that is none", { monitoring: { alarmEmails: ["ops"] } }, `monitoring.alarmEmails = "ops": an e-mail address`],
+    [
+      "a failure-rate alarm over 100%",
+      { monitoring: { deliveryFailureRate: { percent: 101 } } },
+      `monitoring.deliveryFailureRate.percent = 101: 1..100`,
+    ],
+    [
+      "a failure-rate window that is no multiple of 5 minutes",
+      { monitoring: { deliveryFailureRate: { minutes: 12 } } },
+      `monitoring.deliveryFailureRate.minutes = 12: 5..1440, a multiple of 5`,
+    ],
+    ["a dashboard that is no boolean", { monitoring: { dashboard: "yes" as never } }, `monitoring.dashboard = "yes": true or false`],
     [
       "an expiry warning under a minute",
       { monitoring: { deadLetterExpiryWarningSeconds: 30 } },

@@ -213,7 +213,7 @@ describeWithTerraform("the synthesized stack planned against the article's appli
     );
   });
 
-  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine queue and policy, invoke policy, held-groups table and retry policy), and nothing else", () => {
+  test("it creates what the project adds to the article (alarm topic, alarms, redrive allow policy, quarantine queue and policy, invoke policy, held-groups table and retry policy, dashboard), and nothing else", () => {
     const added = stackAddresses.filter((address) => !articleAddresses.map(inStack).includes(address));
     expect(
       byAction("create")
@@ -224,6 +224,7 @@ describeWithTerraform("the synthesized stack planned against the article's appli
       new Set([
         "aws_sns_topic",
         "aws_cloudwatch_metric_alarm",
+        "aws_cloudwatch_dashboard",
         "aws_sqs_queue_redrive_allow_policy",
         "aws_iam_role_policy",
         "aws_sqs_queue",

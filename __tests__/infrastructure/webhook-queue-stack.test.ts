@@ -92,6 +92,7 @@ describe("fixed Terraform addresses", () => {
         ...SECRETS_ADDRESSES,
         "aws_apigatewayv2_integration.webhook_source_github_integration",
         "aws_apigatewayv2_route.webhook_source_github_route",
+        "aws_cloudwatch_metric_alarm.webhook_source_github_failure_rate",
       ].sort(),
     );
   });
@@ -99,7 +100,7 @@ describe("fixed Terraform addresses", () => {
   test("another default source takes the article's route and integration addresses (its route key is the article's)", () => {
     const { json } = synth({ sources: { stripe: {} }, defaultSource: "stripe" });
     expect(json.resource.aws_apigatewayv2_route.webhook_event_route.route_key).toBe("POST /sqs-hook");
-    expect(addresses(json).filter((a) => a.includes("webhook_source_"))).toEqual([]);
+    expect(addresses(json).filter((a) => /webhook_source_.*_(route|integration)$/.test(a))).toEqual([]);
   });
 
   test("variables and outputs carry the article's names", () => {
@@ -170,7 +171,7 @@ describe("the article's environment", () => {
     const serviceOf: [RegExp, string][] = [
       [/^aws_apigatewayv2_/, "apigatewayv2"],
       [/^aws_cloudwatch_log_/, "cloudwatchlogs"],
-      [/^aws_cloudwatch_metric_/, "cloudwatch"],
+      [/^aws_cloudwatch_(metric_|dashboard$)/, "cloudwatch"],
       [/^aws_dynamodb_/, "dynamodb"],
       [/^aws_iam_(?!policy_document)/, "iam"],
       [/^aws_lambda_/, "lambda"],

@@ -1,7 +1,8 @@
 /**
  * A model of how CloudWatch evaluates a metric-math alarm, for tests that ask "when does it page?":
- * each minute, the alarm fetches its evaluation periods of every metric query, computes the
- * expression (FILL, DIFF, + and - of series, as CloudWatch documents them), and compares the
+ * each period (a minute, or the alarm's period), the alarm fetches its evaluation periods of every
+ * metric query, computes the expression (FILL, DIFF, numbers, + - * / and parentheses, as
+ * CloudWatch documents them; a division by zero gives no value), and compares the
  * newest `datapointsToAlarm` values with the threshold; missing data is not breaching. It is our
  * reading of the documentation, not CloudWatch: moto does not evaluate alarms.
  */
@@ -14,7 +15,7 @@ export interface MetricMathAlarm {
   readonly threshold: number;
   readonly evaluation_periods: number;
   readonly datapoints_to_alarm?: number;
-  readonly comparison_operator: "GreaterThanThreshold";
+  readonly comparison_operator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
 }
 
 type Series = (number | undefined)[];
@@ -22,7 +23,21 @@ type Series = (number | undefined)[];
 function evaluate(expression: string, metrics: Record<string, Series>): Series {
   let position = 0;
   const text = expression.replace(/\s+/g, "");
+  const length = Math.max(0, ...Object.values(metrics).map((series) => series.length));
+  const combine = (left: Series, right: Series, operate: (a: number, b: number) => number | undefined): Series =>
+    left.map((value, index) => (value === undefined || right[index] === undefined ? undefined : operate(value, right[index]!)));
   const term = (): Series => {
+    const number = /^\d+(\.\d+)?/.exec(text.slice(position))?.[0];
+    if (number) {
+      position += number.length;
+      return Array.from({ length }, () => Number(number));
+    }
+    if (text[position] === "(") {
+      position += 1;
+      const inner = sum();
+      position += 1; // ")"
+      return inner;
+    }
     const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(position))?.[0];
     if (!name) throw new Error(`alarm model: unexpected ${text.slice(position)}`);
     position += name.length;
@@ -45,13 +60,21 @@ function evaluate(expression: string, metrics: Record<string, Series>): Series {
       );
     throw new Error(`alarm model: no function ${name}`);
   };
-  const sum = (): Series => {
+  const product = (): Series => {
     let left = term();
+    while (text[position] === "*" || text[position] === "/") {
+      const divide = text[position] === "/";
+      position += 1;
+      left = combine(left, term(), (a, b) => (divide ? (b === 0 ? undefined : a / b) : a * b));
+    }
+    return left;
+  };
+  const sum = (): Series => {
+    let left = product();
     while (text[position] === "+" || text[position] === "-") {
       const sign = text[position] === "+" ? 1 : -1;
       position += 1;
-      const right = term();
-      left = left.map((value, index) => (value === undefined || right[index] === undefined ? undefined : value + sign * right[index]!));
+      left = combine(left, product(), (a, b) => a + sign * b);
     }
     return left;
   };
@@ -71,7 +94,9 @@ export function alarmStates(alarm: MetricMathAlarm, series: Readonly<Record<stri
       if (query.metric) window[query.id] = Array.from({ length: minute - from + 1 }, (_, index) => series[query.metric!.metric_name]?.[from + index]);
     }
     const values = evaluate(returned.expression!, window).slice(-(alarm.datapoints_to_alarm ?? alarm.evaluation_periods));
-    const breaching = values.filter((value) => value !== undefined && value > alarm.threshold).length;
+    const breaches = (value: number) =>
+      alarm.comparison_operator === "GreaterThanOrEqualToThreshold" ? value >= alarm.threshold : value > alarm.threshold;
+    const breaching = values.filter((value) => value !== undefined && breaches(value)).length;
     states.push(breaching >= (alarm.datapoints_to_alarm ?? alarm.evaluation_periods) ? "ALARM" : "OK");
   }
   return states;

@@ -63,6 +63,9 @@ export const ADDED_ADDRESSES = [
   "aws_cloudwatch_metric_alarm.webhook_quarantine_arrivals",
   "aws_sns_topic.webhook_queue_alarms",
   "aws_sqs_queue_redrive_allow_policy.webhook_dlq",
+  // What operators look at: the dashboard, and one failure-rate alarm per source (here the article's, "default").
+  "aws_cloudwatch_dashboard.webhook_queue",
+  "aws_cloudwatch_metric_alarm.webhook_source_default_failure_rate",
 ];
 /**
  * The forwarder quarantines a webhook that fails verification in a queue of its own (and may send

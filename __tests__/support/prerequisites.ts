@@ -28,7 +28,11 @@ export function findPrerequisites(): Prerequisite[] {
   const cdktfPackage = join(PROJECT_ROOT, "node_modules", "cdktf-cli", "package.json");
   const moto = motoServerAvailable();
   return [
-    { name: "terraform", found: version !== undefined, detail: version ?? "not on the PATH: install Terraform >= 1.10 (tested with 1.11.4)" },
+    {
+      name: "terraform",
+      found: version !== undefined,
+      detail: version ?? "not on the PATH: install Terraform >= 1.10 (tested with 1.11.4; https://developer.hashicorp.com/terraform/install)",
+    },
     providers,
     { name: "moto_server", found: moto, detail: moto ? "on the PATH" : "not on the PATH: pip install 'moto[server]==5.2.1'" },
     {

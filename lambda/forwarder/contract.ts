@@ -26,7 +26,51 @@ export const FORWARDER_ENV = {
   maxReceiveCount: "MAX_RECEIVE_COUNT",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
+  /** The CloudWatch namespace of the delivery metrics (DELIVERY_METRICS). */
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
 } as const;
+
+/**
+ * The delivery metrics the forwarder writes as CloudWatch embedded metric format (EMF) log lines:
+ * no API call on the delivery path; CloudWatch Logs turns them into metrics. Dimensions: `service`
+ * (the function's name, Powertools' default dimension) and `source`; the per-target ones add
+ * `target`. The stack's dashboard, its failure-rate alarms and `webhook-queue status` read them.
+ */
+export const DELIVERY_METRICS = {
+  namespace: "WebhookQueue",
+  /** Count, per source: webhooks delivered to every target. */
+  delivered: "WebhooksDelivered",
+  /** Count, per source: webhooks whose delivery failed (one or more targets), retried or dead-lettered. */
+  failed: "WebhooksFailed",
+  /** Count, per source: failed webhooks hidden for a backoff, to be retried inside the queue. */
+  retried: "WebhooksRetried",
+  /** Count, per source: webhooks quarantined (forged, or failing verification). */
+  quarantined: "WebhooksQuarantined",
+  /** Count, per source: webhooks dead-lettered once their retry budget was spent. */
+  deadLettered: "WebhooksDeadLettered",
+  /** Count, per source: webhooks sent to the DLQ behind their group's dead letter. */
+  held: "WebhooksHeld",
+  /** Milliseconds, per source and target: one POST, from the request to the whole answer. */
+  deliveryLatency: "DeliveryLatency",
+  /** Count, per source and target: POSTs that did not deliver (status, timeout, connection). */
+  targetFailures: "TargetFailures",
+  /** Milliseconds, per source: from API Gateway's receipt of the request to the delivery to every target. */
+  endToEndAge: "EndToEndAge",
+} as const;
+
+/** The per-source counts among DELIVERY_METRICS, by the outcome each counts. */
+export const DELIVERY_COUNTS = {
+  delivered: DELIVERY_METRICS.delivered,
+  failed: DELIVERY_METRICS.failed,
+  retried: DELIVERY_METRICS.retried,
+  quarantined: DELIVERY_METRICS.quarantined,
+  deadLettered: DELIVERY_METRICS.deadLettered,
+  held: DELIVERY_METRICS.held,
+} as const;
+export type DeliveryOutcome = keyof typeof DELIVERY_COUNTS;
+
+/** The dimensions of the delivery metrics besides `service`. */
+export const METRIC_DIMENSIONS = { source: "source", target: "target" } as const;
 
 /**
  * The SQS message attributes the ingress writes (API Gateway's SQS-SendMessage integration)
@@ -162,7 +206,8 @@ export function backstopReceiveCount(policy: RetryPolicy): number {
  * - state "redriving" (set by the tool while it puts the group's dead letters back): the copies
  *   (`redrive-` deduplication IDs) are delivered, other records still go to the DLQ;
  * the tool deletes the item once the DLQ holds none of the group, every copy it sent has been
- * settled and nothing was dead-lettered since it looked.
+ * settled (copiesSent within copiesSettled, by deduplication ID) and nothing was dead-lettered
+ * since it looked.
  */
 export const HELD_GROUP = {
   /** The partition key (S): the message group ID. */
@@ -179,9 +224,9 @@ export const HELD_GROUP = {
   reason: "reason",
   /** N: how many records of the group the forwarder has sent to the DLQ while held (the head included). */
   deadLettered: "deadLettered",
-  /** N: how many copies the tool has sent back to the queue. */
+  /** SS: the deduplication IDs of the copies the tool has sent back to the queue (a set: a re-run adds nothing twice). */
   copiesSent: "copiesSent",
-  /** N: how many copies the forwarder has settled (delivered, or sent to the DLQ again). */
+  /** SS: the deduplication IDs of the copies the forwarder has settled (delivered, or sent to the DLQ again). */
   copiesSettled: "copiesSettled",
 } as const;
 

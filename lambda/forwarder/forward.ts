@@ -10,6 +10,7 @@ import type { SQSRecord } from "aws-lambda";
 import { headerAttribute, isRedrivenCopy, mappedValue, RetryPolicy } from "./contract";
 import { classifyDelivery, DeliveryAttempt, postJson } from "./delivery";
 import { Hold, Holds } from "./held-groups";
+import { DeliveryMetrics } from "./metrics";
 import { failedRecordOf, retryAfterSeconds, retryDecision } from "./retry";
 import { AwsCredentials, signRequest } from "./sigv4";
 import { signatureHeaders, signStandardWebhook, verifySignature } from "./signatures";
@@ -45,6 +46,8 @@ export interface ForwardContext {
   readonly now?: () => number;
   /** Retries inside the queue; without them a failed record waits for the visibility timeout (the article's way). */
   readonly retry?: RetryInQueue;
+  /** Where each outcome is counted (EMF lines at the invocation's end). @default - not counted */
+  readonly metrics?: DeliveryMetrics;
 }
 
 /** What retrying inside the queue needs. */
@@ -119,6 +122,7 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
   }
   const quarantined = async (reason: string, webhookId?: string) => {
     const quarantineMessageId = await context.quarantine(record, reason);
+    context.metrics?.count(source.name, "quarantined");
     logger.warn("webhook quarantined", { messageId, messageGroupId, source: source.name, webhookId, reason, quarantineMessageId });
   };
   const trust = trustRecord(record, source);
@@ -128,12 +132,14 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
   if (failure !== undefined) return quarantined(failure, webhookId);
 
   const group = messageGroupId ?? "";
-  const copy = isRedrivenCopy(record.attributes?.MessageDeduplicationId);
+  const deduplicationId = record.attributes?.MessageDeduplicationId;
+  /** The tool's copy's deduplication ID, for a copy of the tool's. */
+  const copy = isRedrivenCopy(deduplicationId) ? deduplicationId : undefined;
   const { retry } = context;
   const hold = await retry?.holds?.of(group);
   // Held: everything goes behind the dead letter, except the tool's copies while it puts the group back.
-  if (retry && hold && (hold.state === "held" || !copy)) {
-    if (await heldBehind(record, hold, copy, retry, context)) return;
+  if (retry && hold && (hold.state === "held" || copy === undefined)) {
+    if (await heldBehind(record, hold, copy, retry, context)) return context.metrics?.count(source.name, "held");
   }
 
   const now = (context.now ?? Date.now)();
@@ -144,9 +150,12 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
   );
   const failures = logAttempts(attempts, source, { messageId, messageGroupId, source: source.name, webhookId }, context);
   if (failures.length === 0) {
-    if (hold && copy) await retry?.holds?.settleCopy(group);
+    if (hold && copy) await retry?.holds?.settleCopy(group, copy);
+    const receivedAt = trust.trusted.receivedAtMs;
+    context.metrics?.count(source.name, "delivered", receivedAt === undefined ? undefined : (context.now ?? Date.now)() - receivedAt);
     return;
   }
+  context.metrics?.count(source.name, "failed");
   const notDelivered = `message ${messageId} (group ${messageGroupId}) not delivered: ${failures.join(", ")}`;
   if (!retry) throw new RecordNotForwardedError(notDelivered);
 
@@ -165,11 +174,13 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
       // The record still comes back, after the visibility timeout instead.
       logger.warn("backoff not set", { messageId, messageGroupId, error: (error as Error).message });
     }
+    context.metrics?.count(source.name, "retried");
     throw new RecordNotForwardedError(`${notDelivered}; retried in ${decision.retryInSeconds} s`);
   }
   const reason = `${decision.deadLetter} (${failures.join(", ")})`;
   await retry.holds?.deadLetter(group, { source: source.name, webhookId, reason, copy });
   const deadLetterMessageId = await retry.deadLetter(record, reason);
+  context.metrics?.count(source.name, "deadLettered");
   logger.error("webhook dead-lettered; its group is held behind it", {
     messageId,
     messageGroupId,
@@ -184,7 +195,7 @@ export async function forwardRecord(record: SQSRecord, context: ForwardContext):
  * Sends the record to the DLQ behind its group's dead letter. False when the hold was released
  * in the meantime (the record is then delivered as usual).
  */
-async function heldBehind(record: SQSRecord, hold: Hold, copy: boolean, retry: RetryInQueue, context: ForwardContext): Promise<boolean> {
+async function heldBehind(record: SQSRecord, hold: Hold, copy: string | undefined, retry: RetryInQueue, context: ForwardContext): Promise<boolean> {
   if (!(await retry.holds!.appendBehind(hold.group, copy))) return false;
   const reason = `held behind webhook ${hold.headWebhookId ?? "(unknown)"}: an earlier webhook of its group is in the DLQ`;
   const deadLetterMessageId = await retry.deadLetter(record, reason);
@@ -204,6 +215,7 @@ function logAttempts(attempts: readonly DeliveryAttempt[], source: Source, recor
     const outcome = classifyDelivery(attempt);
     const target = source.targets[index].name;
     const entry = { ...record, target, status: attempt.status, latencyMs: attempt.latencyMs, outcome };
+    context.metrics?.attempt(source.name, target, attempt.latencyMs, outcome === "delivered");
     if (outcome === "delivered") {
       context.logger.info("message delivered", entry);
     } else {

@@ -20,23 +20,28 @@ export interface Hold {
   readonly headWebhookId?: string;
   readonly reason?: string;
   readonly deadLettered: number;
-  readonly copiesSent: number;
-  readonly copiesSettled: number;
+  /** The deduplication IDs of the copies the tool sent back. */
+  readonly copiesSent: readonly string[];
+  /** The deduplication IDs of the copies the forwarder settled. */
+  readonly copiesSettled: readonly string[];
 }
 
 /** What the forwarder does with the held-groups table during one invocation. */
 export interface Holds {
   /** The hold on `group`, or undefined when the group flows. */
   of(group: string): Promise<Hold | undefined>;
-  /** Holds `group` (or keeps it held) because this webhook's retry budget is spent. */
+  /** Holds `group` (or keeps it held) because this webhook's retry budget is spent (`copy`: the tool's copy's deduplication ID). */
   deadLetter(
     group: string,
-    head: { readonly source: string; readonly webhookId: string; readonly reason: string; readonly copy: boolean },
+    head: { readonly source: string; readonly webhookId: string; readonly reason: string; readonly copy?: string },
   ): Promise<Hold>;
-  /** Counts one more record sent to the DLQ behind the hold; undefined when the hold was released meanwhile. */
-  appendBehind(group: string, copy: boolean): Promise<Hold | undefined>;
-  /** Counts a copy of the tool's as settled (delivered). */
-  settleCopy(group: string): Promise<void>;
+  /**
+   * Counts one more record sent to the DLQ behind the hold (`copy`: the tool's copy's deduplication
+   * ID, settled so); undefined when the hold was released meanwhile.
+   */
+  appendBehind(group: string, copy?: string): Promise<Hold | undefined>;
+  /** Marks a copy of the tool's (its deduplication ID) as settled: delivered. */
+  settleCopy(group: string, copy: string): Promise<void>;
 }
 
 let client: DynamoDBClient | undefined;
@@ -52,6 +57,7 @@ async function dynamodb(): Promise<{ client: DynamoDBClient; sdk: typeof import(
 export function holdOf(item: Record<string, AttributeValue>): Hold {
   const text = (name: string) => item[name]?.S;
   const count = (name: string) => Number(item[name]?.N ?? 0);
+  const ids = (name: string) => [...(item[name]?.SS ?? [])].sort();
   return {
     group: text(HELD_GROUP.group) ?? "",
     state: text(HELD_GROUP.state) === "redriving" ? "redriving" : "held",
@@ -60,8 +66,8 @@ export function holdOf(item: Record<string, AttributeValue>): Hold {
     ...(text(HELD_GROUP.headWebhookId) !== undefined && { headWebhookId: text(HELD_GROUP.headWebhookId) }),
     ...(text(HELD_GROUP.reason) !== undefined && { reason: text(HELD_GROUP.reason) }),
     deadLettered: count(HELD_GROUP.deadLettered),
-    copiesSent: count(HELD_GROUP.copiesSent),
-    copiesSettled: count(HELD_GROUP.copiesSettled),
+    copiesSent: ids(HELD_GROUP.copiesSent),
+    copiesSettled: ids(HELD_GROUP.copiesSettled),
   };
 }
 
@@ -127,7 +133,7 @@ export function heldGroups(tableName: string, groups: readonly string[], now: ()
         group,
         `SET #${HELD_GROUP.state} = :held, #${HELD_GROUP.heldAt} = if_not_exists(#${HELD_GROUP.heldAt}, :now), ` +
           `#${HELD_GROUP.source} = :source, #${HELD_GROUP.headWebhookId} = :head, #${HELD_GROUP.reason} = :reason ` +
-          `ADD #${HELD_GROUP.deadLettered} :one${head.copy ? `, #${HELD_GROUP.copiesSettled} :one` : ""}`,
+          `ADD #${HELD_GROUP.deadLettered} :one${head.copy ? `, #${HELD_GROUP.copiesSettled} :copy` : ""}`,
         {
           ":held": { S: "held" },
           ":now": { N: String(now()) },
@@ -135,6 +141,7 @@ export function heldGroups(tableName: string, groups: readonly string[], now: ()
           ":head": { S: head.webhookId },
           ":reason": { S: head.reason.slice(0, 512) },
           ":one": one,
+          ...(head.copy && { ":copy": { SS: [head.copy] } }),
         },
       );
       return hold!;
@@ -142,13 +149,13 @@ export function heldGroups(tableName: string, groups: readonly string[], now: ()
     appendBehind(group, copy) {
       return update(
         group,
-        `ADD #${HELD_GROUP.deadLettered} :one${copy ? `, #${HELD_GROUP.copiesSettled} :one` : ""}`,
-        { ":one": one },
+        `ADD #${HELD_GROUP.deadLettered} :one${copy ? `, #${HELD_GROUP.copiesSettled} :copy` : ""}`,
+        { ":one": one, ...(copy && { ":copy": { SS: [copy] } }) },
         `attribute_exists(#${HELD_GROUP.group})`,
       );
     },
-    async settleCopy(group) {
-      await update(group, `ADD #${HELD_GROUP.copiesSettled} :one`, { ":one": one }, `attribute_exists(#${HELD_GROUP.group})`);
+    async settleCopy(group, copy) {
+      await update(group, `ADD #${HELD_GROUP.copiesSettled} :copy`, { ":copy": { SS: [copy] } }, `attribute_exists(#${HELD_GROUP.group})`);
     },
   };
 }

@@ -9,10 +9,12 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { FORWARDER_ENV, parseForwardTimeoutMs, parseRetryPolicy } from "./contract";
+import { DELIVERY_METRICS, FORWARDER_ENV, parseForwardTimeoutMs, parseRetryPolicy } from "./contract";
 import { forwardRecord, RetryInQueue, sqsRecordsOf } from "./forward";
 import { heldGroups } from "./held-groups";
+import { deliveryMetrics } from "./metrics";
 import { deadLetter, quarantine } from "./set-aside";
 import { secretValues } from "./secrets";
 import { lambdaCredentials } from "./sigv4";
@@ -21,9 +23,12 @@ import { recordTimeouts } from "./timeout";
 
 /** Service name and level come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_LOG_LEVEL. */
 const logger = new Logger();
+/** Namespace and service dimension from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME. */
+const metrics = new Metrics({ namespace: process.env[FORWARDER_ENV.metricsNamespace] ?? DELIVERY_METRICS.namespace });
 
 export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse> {
   if (context) logger.addContext(context);
+  const recorded = deliveryMetrics(metrics);
   try {
     const sources = sourceTableOf(process.env[FORWARDER_ENV.sources]);
     const quarantineQueueUrl = process.env[FORWARDER_ENV.quarantineQueueUrl];
@@ -43,6 +48,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
           return quarantine(quarantined, reason, quarantineQueueUrl);
         },
         awsCredentials: () => lambdaCredentials(),
+        metrics: recorded,
         ...(retry && { retry }),
       });
     const processor = new SqsFifoPartialProcessorAsync(); // holds one batch's state
@@ -64,6 +70,8 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   } catch (error) {
     logger.error("batch not forwarded; every record returns to the queue", error as Error);
     throw error;
+  } finally {
+    recorded.publish();
   }
 }
 

@@ -87,6 +87,7 @@ export const STACK_ADDRESSES: Readonly<Record<string, string | AddressPin>> = {
   "alarms/dlq-arrivals": "webhook_dlq_arrivals",
   "alarms/quarantine-arrivals": "webhook_quarantine_arrivals",
   "held-groups/table": "webhook_held_groups",
+  "dashboard/dashboard": "webhook_queue",
   "forwarder/execution-role/retry-document": "webhook_event_producer_retry_policy",
   "forwarder/execution-role/retry": "webhook_event_producer_retry_policy",
 };
@@ -99,7 +100,8 @@ export function pathInStack(stack: Node, element: Node): string {
 /**
  * The pinned name of the element at `path`, if it has one: the map's (the default source's
  * ingress under its own name's path), else `webhook_source_<name>_route` / `_integration` for
- * another source's, so that each source has addresses of its own, stable while it exists.
+ * another source's, and `webhook_source_<name>_failure_rate` for each source's alarm, so that
+ * each source has addresses of its own, stable while it exists.
  */
 export function pinnedName(
   path: string,
@@ -110,7 +112,9 @@ export function pinnedName(
   const address = addresses[asMapped];
   if (address !== undefined) return typeof address === "string" ? address : address.name;
   const source = /^source-([A-Za-z0-9_-]+)\/(route|integration)$/.exec(path);
-  return source ? `webhook_source_${source[1].replace(/-/g, "_")}_${source[2]}` : undefined;
+  if (source) return `webhook_source_${source[1].replace(/-/g, "_")}_${source[2]}`;
+  const failureRate = /^alarms\/source-([A-Za-z0-9_-]+)-failure-rate$/.exec(path);
+  return failureRate ? `webhook_source_${failureRate[1].replace(/-/g, "_")}_failure_rate` : undefined;
 }
 
 /**

@@ -123,6 +123,8 @@ export interface WebhookQueueSettings {
    * one. Lift it only for a deliberate teardown (the emulator's). @default true
    */
   readonly preventQueueDestroy?: boolean;
+  /** The webhook queue's throughput mode. @default { highThroughput: false } */
+  readonly queue?: QueueSettings;
   /** How the forwarder's and the application's bundles reach Lambda. @default "archive_file" */
   readonly packaging?: LambdaPackaging;
   readonly forwarder?: ForwarderSettings;
@@ -165,6 +167,19 @@ export interface ForwarderSettings {
   readonly retry?: Partial<RetryPolicy> | false;
 }
 
+/** The webhook queue itself; the DLQ and the quarantine queue keep SQS's normal FIFO mode (docs/sources.md, "Room to grow"). */
+export interface QueueSettings {
+  /**
+   * SQS's high-throughput FIFO mode (`fifo_throughput_limit = "perMessageGroupId"` and
+   * `deduplication_scope = "messageGroup"`, both changed in place): up to 70,000 API calls per
+   * second and action instead of 300 (us-east-1, us-west-2, eu-west-1; fewer in other Regions),
+   * spread over the message groups, at no extra charge; a deduplication ID is then unique per
+   * message group. `false` sets both to SQS's normal values (`perQueue`, `queue`), so that turning
+   * it off is a change Terraform makes. @default false
+   */
+  readonly highThroughput?: boolean;
+}
+
 /** The queue of what failed verification (forged, or a wrong secret), apart from the DLQ. */
 export interface QuarantineSettings {
   /** How long a quarantined webhook is kept. @default 1209600 (14 days, SQS's longest) */
@@ -201,6 +216,14 @@ export interface MonitoringSettings {
   readonly alarmEmails?: readonly string[];
   /** More alarm and OK actions: ARNs (an on-call tool's SNS topic, ...). @default [] */
   readonly extraAlarmActions?: readonly string[];
+  /** A CloudWatch dashboard of the queues, the forwarder and the deliveries per source. @default true */
+  readonly dashboard?: boolean;
+  /**
+   * An alarm per source when `percent` (1..100) or more of its webhooks failed delivery in every
+   * 5-minute period for `minutes` (a multiple of 5, 5..1440); `false`: none. Longer than a release:
+   * retries inside the queue ride those out. @default { percent: 50, minutes: 15 }
+   */
+  readonly deliveryFailureRate?: { readonly percent?: number; readonly minutes?: number } | false;
 }
 
 export interface EmulatorSettings {
@@ -223,6 +246,7 @@ export interface ResolvedSettings {
   readonly visibilityTimeoutSeconds: number;
   readonly maxMessageSizeBytes: number;
   readonly preventQueueDestroy: boolean;
+  readonly queue: Required<QueueSettings>;
   readonly packaging: LambdaPackaging;
   readonly forwarder: Required<Omit<ForwarderSettings, "externallyServedPaths" | "secretsKmsKeyArn" | "reservedConcurrency" | "retry">> & {
     readonly externallyServedPaths: readonly string[];
@@ -234,7 +258,9 @@ export interface ResolvedSettings {
   };
   readonly quarantine: Required<QuarantineSettings>;
   readonly application: Required<ApplicationSettings>;
-  readonly monitoring: Required<MonitoringSettings>;
+  readonly monitoring: Required<Omit<MonitoringSettings, "deliveryFailureRate">> & {
+    readonly deliveryFailureRate: { readonly percent: number; readonly minutes: number } | false;
+  };
   readonly emulator?: EmulatorSettings;
   /** Non-fatal advice, shown as cdktf warnings. */
   readonly warnings: readonly string[];
@@ -310,6 +336,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
   const awsProvider = resolveAwsProvider(settings, findings);
   const timeouts = resolveTimeouts(settings, findings);
   const queues = resolveQueues(settings, awsProvider, findings);
+  const queue = resolveQueue(settings.queue ?? {}, findings);
   const forwarder = resolveForwarder(settings.forwarder ?? {}, timeouts.functionTimeoutSeconds, findings);
   const packaging = settings.packaging ?? "archive_file";
   if (packaging !== "archive_file" && packaging !== "zip") findings.problem("packaging", packaging, "'archive_file' or 'zip'");
@@ -340,6 +367,7 @@ export function resolveSettings(settings: WebhookQueueSettings): ResolvedSetting
     defaultSource,
     ...timeouts,
     ...queues,
+    queue,
     packaging,
     forwarder,
     quarantine,
@@ -449,6 +477,17 @@ function resolveQueues(settings: WebhookQueueSettings, awsProvider: ResolvedAwsP
   return { maxMessageSizeBytes, preventQueueDestroy: settings.preventQueueDestroy ?? true };
 }
 
+/** The webhook queue's own section. */
+function resolveQueue(settings: QueueSettings, { problem }: Findings): Required<QueueSettings> {
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
+    problem("queue", settings, "{ highThroughput?: true or false }");
+    return { highThroughput: false };
+  }
+  const highThroughput = settings.highThroughput ?? false;
+  if (typeof highThroughput !== "boolean") problem("queue.highThroughput", highThroughput, "true or false");
+  return { highThroughput: highThroughput === true };
+}
+
 function resolveForwarder(forwarder: ForwarderSettings, functionTimeoutSeconds: number, { problem, warn }: Findings): ResolvedSettings["forwarder"] {
   const batchSize = forwarder.batchSize ?? 1;
   if (!isInteger(batchSize, 1, 10)) problem("forwarder.batchSize", batchSize, "1..10 (the FIFO limit)");
@@ -527,14 +566,27 @@ function resolveApplication(settings: ApplicationSettings, { problem }: Findings
   return application;
 }
 
-function resolveMonitoring(settings: MonitoringSettings, { problem }: Findings): Required<MonitoringSettings> {
+function resolveMonitoring(settings: MonitoringSettings, { problem }: Findings): ResolvedSettings["monitoring"] {
+  const rate = settings.deliveryFailureRate;
   const monitoring = {
     enabled: settings.enabled ?? true,
     oldestMessageAgeSeconds: settings.oldestMessageAgeSeconds ?? 900,
     deadLetterExpiryWarningSeconds: settings.deadLetterExpiryWarningSeconds ?? 86_400,
     alarmEmails: settings.alarmEmails ?? [],
     extraAlarmActions: settings.extraAlarmActions ?? [],
+    dashboard: settings.dashboard ?? true,
+    deliveryFailureRate: rate === false ? (false as const) : { percent: rate?.percent ?? 50, minutes: rate?.minutes ?? 15 },
   };
+  if (typeof monitoring.dashboard !== "boolean") problem("monitoring.dashboard", monitoring.dashboard, "true or false");
+  if (rate !== undefined && rate !== false && (typeof rate !== "object" || rate === null || Array.isArray(rate))) {
+    problem("monitoring.deliveryFailureRate", rate, "false, or { percent, minutes } (each optional)");
+  } else if (monitoring.deliveryFailureRate) {
+    const { percent, minutes } = monitoring.deliveryFailureRate;
+    if (!isInteger(percent, 1, 100)) problem("monitoring.deliveryFailureRate.percent", percent, "1..100 (% of a source's webhooks)");
+    if (!isInteger(minutes, 5, 1440) || minutes % 5 !== 0) {
+      problem("monitoring.deliveryFailureRate.minutes", minutes, "5..1440, a multiple of 5 (the alarm's periods are 5 minutes)");
+    }
+  }
   if (!isInteger(monitoring.oldestMessageAgeSeconds, 60, 1209600)) {
     problem("monitoring.oldestMessageAgeSeconds", monitoring.oldestMessageAgeSeconds, "60..1209600 seconds");
   }

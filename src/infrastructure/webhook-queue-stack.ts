@@ -14,6 +14,7 @@ import { signatureHeaders } from "../../lambda/forwarder/signatures";
 import { QuarantineQueue } from "./constructs/quarantine-queue";
 import { routeInvokeArn, WebhookApplication } from "./constructs/webhook-application";
 import { HeldGroupsTable } from "./constructs/held-groups-table";
+import { DeliveryDashboard } from "./constructs/delivery-dashboard";
 import { backstopReceiveCount } from "../../lambda/forwarder/contract";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { addMovedBlocks, pathInStack, pinnedName } from "./addresses";
@@ -54,6 +55,7 @@ export class WebhookQueueStack extends TerraformStack {
   public readonly forwarder: Forwarder;
   public readonly application?: WebhookApplication;
   public readonly alarms?: QueueAlarms;
+  public readonly dashboard?: DeliveryDashboard;
 
   constructor(scope: Construct, settings: WebhookQueueSettings) {
     const resolved = resolveSettings(settings);
@@ -85,6 +87,7 @@ export class WebhookQueueStack extends TerraformStack {
       maxReceiveCount,
       deadLetterRetentionSeconds: Token.asNumber(webhook("dlq_retention_second")),
       preventDestroy: resolved.preventQueueDestroy,
+      highThroughput: resolved.queue.highThroughput,
       account,
       region,
     });
@@ -128,6 +131,7 @@ export class WebhookQueueStack extends TerraformStack {
     );
 
     const apiEndpoint = this.existingApi.api.apiEndpoint;
+    const functionName = `${prefix}-webhook-event-producer`;
     // The stack's own routes that require IAM: their targets are signed with the forwarder's role.
     const application = resolved.application;
     const iamPaths = application.enabled ? [routeKeyPath(application.routeKey)] : [];
@@ -156,7 +160,7 @@ export class WebhookQueueStack extends TerraformStack {
       ...(retry && {
         retry: { policy: retry, deadLetterQueue: this.queues.deadLetterQueue, maxReceiveCount, heldGroupsTable: this.heldGroups?.table },
       }),
-      functionName: `${prefix}-webhook-event-producer`,
+      functionName,
       executionRoleName: `${prefix}-webhook-event-producer-execution-role`,
       account,
       region,
@@ -204,7 +208,25 @@ export class WebhookQueueStack extends TerraformStack {
         deadLetterExpiryWarningSeconds: resolved.monitoring.deadLetterExpiryWarningSeconds,
         alarmEmails: resolved.monitoring.alarmEmails,
         extraAlarmActions: resolved.monitoring.extraAlarmActions,
+        ...(resolved.monitoring.deliveryFailureRate && {
+          deliveryFailureRate: {
+            sources: sources.map((source) => source.name),
+            serviceName: functionName,
+            ...resolved.monitoring.deliveryFailureRate,
+          },
+        }),
       });
+      if (resolved.monitoring.dashboard) {
+        this.dashboard = new DeliveryDashboard(this, "dashboard", {
+          dashboardName: `${prefix}-webhook-queue`,
+          region,
+          queueName: `${prefix}-webhook-queue.fifo`,
+          deadLetterQueueName: `${prefix}-webhook-queue-dlq.fifo`,
+          quarantineQueueName: `${prefix}-webhook-quarantine.fifo`,
+          functionName,
+          sources: Object.fromEntries(sources.map((source) => [source.name, Object.keys(source.targets)])),
+        });
+      }
     }
 
     new TerraformOutput(this, "apigateway_endpoint", { value: apiEndpoint });

@@ -133,10 +133,28 @@ describe("FifoQueue", () => {
       content_based_deduplication: true,
       max_message_size: 262144,
       visibility_timeout_seconds: 60,
+      fifo_throughput_limit: "perQueue",
+      deduplication_scope: "queue",
       redrive_policy: `\${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.${dlqId}.arn, "maxReceiveCount" = 1})}`,
       sqs_managed_sse_enabled: true,
       lifecycle: { prevent_destroy: true },
     });
+  });
+
+  test("throughput: SQS's normal FIFO mode spelled out by default (so that switching back from high throughput is a change), on the queue only", () => {
+    for (const props of [{}, { highThroughput: false }]) {
+      const { queue, dlq } = synthQueues(props);
+      expect([queue.fifo_throughput_limit, queue.deduplication_scope]).toEqual(["perQueue", "queue"]);
+      expect([dlq.fifo_throughput_limit, dlq.deduplication_scope]).toEqual([undefined, undefined]);
+    }
+  });
+
+  test("throughput: highThroughput sets both attributes of SQS's high-throughput mode on the queue, and nothing else changes; the DLQ keeps its own", () => {
+    const normal = synthQueues();
+    const high = synthQueues({ highThroughput: true });
+    expect(high.queue).toEqual({ ...normal.queue, fifo_throughput_limit: "perMessageGroupId", deduplication_scope: "messageGroup" });
+    expect(high.dlq).toEqual(normal.dlq);
+    expect(high.json.resource.aws_sqs_queue_redrive_allow_policy).toEqual(normal.json.resource.aws_sqs_queue_redrive_allow_policy);
   });
 
   test("exposes the queues and the policy under the construct IDs the stack's address map pins", () => {

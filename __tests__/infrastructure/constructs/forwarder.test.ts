@@ -192,6 +192,8 @@ describe("Forwarder", () => {
         SOURCES: '${jsonencode({"shop" = {"group" = {"static" = "shop"}, "targets" = {"application" = {"url" = "https://app.example.com/hook"}}}})}',
         POWERTOOLS_LOG_LEVEL: "INFO",
         POWERTOOLS_SERVICE_NAME: "shop-forwarder",
+        // The delivery metrics' namespace (EMF lines): lambda/forwarder/contract.ts DELIVERY_METRICS.
+        POWERTOOLS_METRICS_NAMESPACE: "WebhookQueue",
       });
     });
 
@@ -236,6 +238,7 @@ describe("Forwarder", () => {
       expect(Object.keys(variables).sort()).toEqual([
         "FORWARD_TIMEOUT_MS",
         "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_SERVICE_NAME",
         "QUARANTINE_QUEUE_URL",
         "QUEUE_URL",

@@ -110,7 +110,9 @@ describe("QueueAlarms: nobody has to look", () => {
     expect(described("quarantine-arrivals")).toMatch(/failed verification and was quarantined.*`webhook-queue quarantine list`/);
     expect(described("dlq-expiring")).toMatch(/less than 7200 s \(or half its retention\) from being deleted.*`webhook-queue redrive`/);
     expect(described("oldest-message")).toMatch(/held a message for more than 600 s: the forwarder is not draining it/);
-    expect(described("forwarder-errors")).toMatch(/^The forwarder failed whole batches.*max_receive_count, to the DLQ/);
+    expect(described("forwarder-errors")).toMatch(
+      /^The forwarder itself failed .*without retries inside the queue also a batch whose every delivery failed/,
+    );
     expect(described("forwarder-throttles")).toMatch(/^Lambda throttled the forwarder.*max_receive_count/);
   });
 
@@ -235,6 +237,7 @@ describe("QueueAlarms in the mz-dev stack", () => {
       "webhook_event_producer_throttles",
       "webhook_quarantine_arrivals",
       "webhook_queue_oldest_message",
+      "webhook_source_default_failure_rate",
     ]);
     expect(json.resource.aws_cloudwatch_metric_alarm.webhook_quarantine_arrivals.dimensions).toEqual({
       QueueName: "${aws_sqs_queue.webhook_quarantine.name}",
@@ -250,5 +253,61 @@ describe("QueueAlarms in the mz-dev stack", () => {
     const bare = synth({ monitoring: { enabled: false } });
     expect(bare.text).not.toHaveResource(SnsTopic);
     expect(bare.text).not.toHaveResource(CloudwatchMetricAlarm);
+  });
+});
+
+describe("QueueAlarms: a source's delivery failure rate", () => {
+  const rate = { sources: ["github", "stripe"], serviceName: "shop-forwarder", percent: 50, minutes: 15 };
+
+  test("one alarm per source: failed / (delivered + failed) of its delivery metrics, 5-minute periods, every period of the window", () => {
+    const { byName, topicArn } = synthAlarms({ deliveryFailureRate: rate });
+    const alarm = byName("github-failure-rate");
+    expect(alarm).toMatchObject({
+      comparison_operator: "GreaterThanOrEqualToThreshold",
+      threshold: 50,
+      evaluation_periods: 3,
+      datapoints_to_alarm: 3,
+      treat_missing_data: "notBreaching",
+      alarm_actions: [topicArn],
+      ok_actions: [topicArn],
+    });
+    const queries = alarm.metric_query as { id: string; expression?: string; metric?: Record<string, unknown> }[];
+    expect(queries.filter((query) => query.metric).map((query) => query.metric)).toEqual([
+      {
+        namespace: "WebhookQueue",
+        metric_name: "WebhooksDelivered",
+        dimensions: { service: "shop-forwarder", source: "github" },
+        period: 300,
+        stat: "Sum",
+      },
+      {
+        namespace: "WebhookQueue",
+        metric_name: "WebhooksFailed",
+        dimensions: { service: "shop-forwarder", source: "github" },
+        period: 300,
+        stat: "Sum",
+      },
+    ]);
+    expect(byName("stripe-failure-rate")).toBeDefined();
+    expect(String(alarm.alarm_description)).toMatch(/^50% or more of source github's webhooks failed delivery for 15 minutes/);
+  });
+
+  test("pages when half the webhooks fail for 15 minutes, not for a 10-minute release, nor for a few failures, nor when nothing arrives", () => {
+    const alarm = synthAlarms({ deliveryFailureRate: rate }).byName("github-failure-rate") as unknown as MetricMathAlarm;
+    // One value per 5-minute period.
+    const release = { WebhooksDelivered: [10, 0, 0, 12, 10], WebhooksFailed: [0, 8, 9, 0, 0] };
+    expect(pages(alarmStates(alarm, release))).toEqual([]);
+    const outage = { WebhooksDelivered: [10, 0, 0, 0, 10], WebhooksFailed: [0, 8, 9, 7, 0] };
+    expect(pages(alarmStates(alarm, outage))).toEqual([3]);
+    const halfFailing = { WebhooksDelivered: [5, 5, 5], WebhooksFailed: [5, 5, 5] };
+    expect(pages(alarmStates(alarm, halfFailing))).toEqual([2]);
+    const someFailing = { WebhooksDelivered: [10, 10, 10], WebhooksFailed: [4, 4, 4] };
+    expect(pages(alarmStates(alarm, someFailing))).toEqual([]);
+    const quiet = { WebhooksDelivered: [undefined, undefined, undefined], WebhooksFailed: [undefined, undefined, undefined] };
+    expect(pages(alarmStates(alarm, quiet))).toEqual([]);
+  });
+
+  test("without deliveryFailureRate there is none", () => {
+    expect(Object.values(synthAlarms().alarms).filter((alarm) => String(alarm.alarm_name).endsWith("-failure-rate"))).toEqual([]);
   });
 });

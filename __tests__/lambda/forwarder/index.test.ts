@@ -101,6 +101,61 @@ test("every request carries the webhook's stable ID and its source; a message th
   expect(application.received[0].headers["webhook-signature"]).toBeUndefined();
 });
 
+test("delivery metrics: one EMF line per source (counts, end-to-end age) and one per source and target (latency, failed POSTs)", async () => {
+  const application = await target(failMarked);
+  const audit = await target();
+  const handler = forwarder({ github: { application: application.url, audit: audit.url }, shop: { application: application.url } });
+  const now = Date.now();
+  await handler(
+    sqsEvent(
+      { messageId: "g-1", group: "github:r1", sentAt: now - 1000 },
+      { messageId: "s-1", group: "shop", sentAt: now - 2000 },
+      { messageId: "s-2", group: "shop", body: '{"id":"s-2","fail":true}', sentAt: now - 2000 },
+    ),
+    lambdaContext(),
+  );
+  const emf = logEntries(output.lines()).filter((entry) => entry._aws !== undefined) as {
+    _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    [field: string]: unknown;
+  }[];
+  const line = (dimensions: Record<string, string>) =>
+    emf.find(
+      (entry) =>
+        Object.entries(dimensions).every(([name, value]) => entry[name] === value) &&
+        entry._aws.CloudWatchMetrics[0].Dimensions[0].length === Object.keys(dimensions).length + 1,
+    );
+  expect(emf).toHaveLength(5);
+  for (const entry of emf) {
+    expect(entry._aws.CloudWatchMetrics).toHaveLength(1);
+    expect(entry._aws.CloudWatchMetrics[0].Namespace).toBe("WebhookQueue");
+    expect(entry.service).toBe("webhook-forwarder");
+  }
+  const github = line({ source: "github" })!;
+  expect(github._aws.CloudWatchMetrics[0].Dimensions).toEqual([["service", "source"]]);
+  expect(github._aws.CloudWatchMetrics[0].Metrics).toEqual([
+    { Name: "WebhooksDelivered", Unit: "Count" },
+    { Name: "EndToEndAge", Unit: "Milliseconds" },
+  ]);
+  expect(github.WebhooksDelivered).toBe(1);
+  // Received 25 ms before SQS took it (the route's receive time), 1 s ago.
+  expect(github.EndToEndAge as number).toBeGreaterThanOrEqual(1025);
+  const shop = line({ source: "shop" })!;
+  expect(shop.WebhooksDelivered).toBe(1);
+  expect(shop.WebhooksFailed).toBe(1);
+  expect(shop._aws.CloudWatchMetrics[0].Metrics.map((metric) => metric.Name)).toEqual(["WebhooksDelivered", "WebhooksFailed", "EndToEndAge"]);
+  const shopApplication = line({ source: "shop", target: "application" })!;
+  expect(shopApplication._aws.CloudWatchMetrics[0].Dimensions).toEqual([["service", "source", "target"]]);
+  expect(shopApplication._aws.CloudWatchMetrics[0].Metrics).toEqual([
+    { Name: "DeliveryLatency", Unit: "Milliseconds" },
+    { Name: "TargetFailures", Unit: "Count" },
+  ]);
+  expect(shopApplication.DeliveryLatency).toEqual([expect.any(Number), expect.any(Number)]);
+  expect(shopApplication.TargetFailures).toBe(1);
+  const githubAudit = line({ source: "github", target: "audit" })!;
+  expect(githubAudit._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: "DeliveryLatency", Unit: "Milliseconds" }]);
+  expect(line({ source: "github", target: "application" })).toBeDefined();
+});
+
 test("POSTs the body byte-identical as application/json and reports no failure", async () => {
   const application = await target();
   const body = '{"name":"山田 太郎","emoji":"🎉","amount": 1.50 ,"id":"m-1"}\n';

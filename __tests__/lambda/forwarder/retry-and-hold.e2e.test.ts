@@ -196,14 +196,14 @@ describeWithTerraform(
       expect(item?.[HELD_GROUP.source]?.S).toBe("shop");
     }, 60_000);
 
-    test("while the tool puts a held group back ('redriving'), its copies are delivered and counted, originals still go behind", async () => {
+    test("while the tool puts a held group back ('redriving'), its copies are delivered and recorded by ID, originals still go behind", async () => {
       await dynamodb.send(
         new UpdateItemCommand({
           TableName: "held-groups",
           Key: { [HELD_GROUP.group]: { S: "shop:D" } },
-          UpdateExpression: "SET #s = :r, #d = :one, #c = :one",
+          UpdateExpression: "SET #s = :r, #d = :one, #c = :copies",
           ExpressionAttributeNames: { "#s": HELD_GROUP.state, "#d": HELD_GROUP.deadLettered, "#c": HELD_GROUP.copiesSent },
-          ExpressionAttributeValues: { ":r": { S: "redriving" }, ":one": { N: "1" } },
+          ExpressionAttributeValues: { ":r": { S: "redriving" }, ":one": { N: "1" }, ":copies": { SS: ["redrive-0000-d1"] } },
         }),
       );
       await sqs.send(
@@ -226,7 +226,7 @@ describeWithTerraform(
       expect(delivered()).not.toContain("d2");
       expect((await dlq()).filter((message) => message.id.startsWith("d")).map((message) => message.id)).toEqual(["d2"]);
       const item = await hold("shop:D");
-      expect(item?.[HELD_GROUP.copiesSettled]?.N).toBe("1");
+      expect(item?.[HELD_GROUP.copiesSettled]?.SS).toEqual(["redrive-0000-d1"]);
       expect(item?.[HELD_GROUP.deadLettered]?.N).toBe("2");
       // Released by the tool: the group flows again.
       await dynamodb.send(new DeleteItemCommand({ TableName: "held-groups", Key: { [HELD_GROUP.group]: { S: "shop:D" } } }));

@@ -3,7 +3,7 @@
  * handler polling the main queue in this process (the event source mapping played by hand) and a
  * real HTTP target on 127.0.0.1, queues and the held-groups table in moto_server.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { HELD_GROUP } from "../../../lambda/forwarder/contract";
 import { EMULATOR_CREDENTIALS } from "../../../src/operations/emulator/moto-server";
@@ -149,6 +149,30 @@ describeWithTerraform(
       expect(await drain(emulator.sqs, pair.dlqUrl)).toEqual([]);
       expect((await runCli(["status", ...queues()])).stdout).toMatch(/held groups: none \(every group flows\)/);
     }, 90_000);
+
+    test("a run killed between recording a copy and sending it leaves nothing stuck: the next run sends that copy and releases the group", async () => {
+      const dead = await deadLetter("E", "e1", "failing for 3600 s");
+      await holdGroup("E", 1);
+      // What the killed run left: the copy recorded on the hold (by its deduplication ID), the dead letter still in the DLQ.
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: { [HELD_GROUP.group]: { S: "shop:E" } },
+          UpdateExpression: "SET #s = :redriving ADD #c :copy",
+          ExpressionAttributeNames: { "#s": HELD_GROUP.state, "#c": HELD_GROUP.copiesSent },
+          ExpressionAttributeValues: { ":redriving": { S: "redriving" }, ":copy": { SS: [`redrive-${dead}`] } },
+        }),
+      );
+      const forwarder = startForwarderLoop(emulator.sqs, pair.queueUrl, pair.queueArn, handler);
+      try {
+        const run = await runCli(["redrive", "--group", "shop:E", "--yes", ...queues()]);
+        expect(run.stdout).toMatch(/^group shop:E: released$/m);
+      } finally {
+        await forwarder.stop();
+      }
+      expect(answered).toEqual(["e1"]);
+      expect(await hold("E")).toBeUndefined();
+    }, 60_000);
 
     test("a filter never moves a later message of a group before an earlier one", async () => {
       const first = await deadLetter("B", "b1", "failing for 3600 s");

@@ -1,5 +1,6 @@
 /** The CLI's pure pieces: command-line splitting, validation, grouping, formatting. */
 import { UsageError, explainError } from "../../../src/operations/cli/errors";
+import { formatMilliseconds, sparkline } from "../../../src/operations/cli/delivery-stats";
 import {
   NOT_QUARANTINED,
   QueueMessage,
@@ -374,4 +375,16 @@ test("SDK failures become one-line messages", () => {
   expect(explainError(Object.assign(new Error("Access to the resource is denied."), { name: "AccessDenied" })).message).toBe(
     "AccessDenied: Access to the resource is denied.",
   );
+});
+
+describe("the last hour per source, as status shows it", () => {
+  test("a sparkline scales to the busiest five minutes; none is a space", () => {
+    expect(sparkline([0, 1, 2, 4, 8, 0])).toBe(" ▁▂▄█ ");
+    expect(sparkline([0, 0, 0])).toBe("   ");
+    expect(sparkline([3])).toBe("█");
+  });
+
+  test("milliseconds for people", () => {
+    expect([null, 12.4, 999, 1234, 59_940, 185_000].map(formatMilliseconds)).toEqual(["-", "12 ms", "999 ms", "1.2 s", "59.9 s", "3m 05s"]);
+  });
 });

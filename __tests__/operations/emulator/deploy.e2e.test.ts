@@ -51,6 +51,7 @@ const names = {
   application: "mz-dev-webhook-application",
   applicationRole: "mz-dev-webhook-application-role",
   heldGroups: "mz-dev-webhook-held-groups",
+  dashboard: "mz-dev-webhook-queue",
 };
 
 /** IAM returns policy documents URL-encoded; moto sometimes does not. */
@@ -260,6 +261,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       FORWARD_TIMEOUT_MS: "55000",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_SERVICE_NAME: names.function,
+      POWERTOOLS_METRICS_NAMESPACE: "WebhookQueue",
       RETRY_POLICY: JSON.stringify({ maxAgeSeconds: 3600, initialDelaySeconds: 5, maxDelaySeconds: 300 }),
       DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
       HELD_GROUPS_TABLE: names.heldGroups,
@@ -396,7 +398,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
     expect(resolveReferences(parameters.MessageAttributes, deployed)).toBe(integration.RequestParameters!.MessageAttributes);
   });
 
-  test("the alarm topic and seven alarms, their thresholds evaluated by terraform (the DLQ's a day before its 4-day retention)", async () => {
+  test("the alarm topic and eight alarms (one a source's delivery failure rate), their thresholds evaluated by terraform (the DLQ's a day before its 4-day retention)", async () => {
     expect(await awsQuery(emulator.moto.endpoint, "sns", { Action: "ListTopics", Version: "2010-03-31" })).toContain(`:${names.alarmTopic}<`);
     const alarms = await awsQuery(emulator.moto.endpoint, "monitoring", { Action: "DescribeAlarms", Version: "2010-08-01" });
     // Each MetricAlarm's XML starts with its AlarmName; its Threshold follows before the next alarm's.
@@ -417,7 +419,27 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       "oldest-message": 900,
       "forwarder-errors": 0,
       "forwarder-throttles": 0,
+      "default-failure-rate": 50,
     });
+  });
+
+  test("the dashboard: the queues, the forwarder and the deliveries of the default source", async () => {
+    const answer = await awsQuery(emulator.moto.endpoint, "monitoring", {
+      Action: "GetDashboard",
+      DashboardName: names.dashboard,
+      Version: "2010-08-01",
+    });
+    const body = JSON.parse(
+      /<DashboardBody>([^<]+)<\/DashboardBody>/
+        .exec(answer)![1]
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, "&"),
+    ) as {
+      widgets: { properties: { metrics: unknown[][] } }[];
+    };
+    const lines = body.widgets.flatMap((widget) => widget.properties.metrics);
+    expect(lines).toContainEqual(["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names.queue, { label: "queue" }]);
+    expect(lines).toContainEqual(expect.arrayContaining(["WebhookQueue", "WebhooksDelivered", "service", names.function, "source", "default"]));
   });
 
   test(
@@ -481,7 +503,7 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       const destroy = await timedPlan("destroy plan", ["--json", "--", "-refresh=false", "-destroy"]);
       const review = parsePlanJson(destroy);
       expect(review.queueLosses).toEqual(["aws_sqs_queue.webhook_dlq", "aws_sqs_queue.webhook_quarantine", "aws_sqs_queue.webhook_queue"]);
-      expect(review.counts).toMatchObject({ delete: 37, create: 0, update: 0, replace: 0 });
+      expect(review.counts).toMatchObject({ delete: 39, create: 0, update: 0, replace: 0 });
       expect(destroy.stderr).toContain("BLOCKED");
       expect(destroy.code).toBe(EXIT_BLOCKED);
     },
@@ -507,6 +529,9 @@ describeWithTerraform("cdktf deploy of the emulator stack into moto_server", () 
       expect(await awsQuery(emulator.moto.endpoint, "sns", { Action: "ListTopics", Version: "2010-03-31" })).not.toContain(names.alarmTopic);
       expect(await awsQuery(emulator.moto.endpoint, "monitoring", { Action: "DescribeAlarms", Version: "2010-08-01" })).not.toContain(
         names.alarmTopic,
+      );
+      expect(await awsQuery(emulator.moto.endpoint, "monitoring", { Action: "ListDashboards", Version: "2010-08-01" })).not.toContain(
+        names.dashboard,
       );
       expect((await apigateway.send(new GetRoutesCommand({ ApiId: emulator.apiId }))).Items ?? []).toEqual([]);
       expect((await apigateway.send(new GetIntegrationsCommand({ ApiId: emulator.apiId }))).Items ?? []).toEqual([]);

@@ -14,6 +14,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../../../src/operations/emulator/moto-server";
 import { createMappedFunction, mappingState } from "../../support/moto-mappings";
 
@@ -345,4 +346,48 @@ test("patched: a SendMessage to a queue an enabled mapping reads invokes nothing
   expect(await sendToMappedQueue(patched, "mapped")).toEqual({ state: "Enabled", receiveCounts: [1] });
   // moto received it on the send, failed to invoke (no Docker) and made it visible again: one receive spent.
   expect(await sendToMappedQueue(unpatched, "mapped")).toEqual({ state: "Enabled", receiveCounts: [2] });
+});
+
+/** p50 and p99 of 1..100 ms put as raw values, and their Sum, through GetMetricData. */
+async function percentiles(endpoint: string): Promise<Record<string, number[] | string>> {
+  const cloudwatch = new CloudWatchClient({ region: REGION, endpoint, credentials: EMULATOR_CREDENTIALS });
+  const dimensions = [{ Name: "source", Value: "github" }];
+  const now = new Date();
+  try {
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: "WebhookQueue",
+        MetricData: [
+          {
+            MetricName: "DeliveryLatency",
+            Dimensions: dimensions,
+            Unit: "Milliseconds",
+            Values: Array.from({ length: 100 }, (_, i) => i + 1),
+            Timestamp: now,
+          },
+        ],
+      }),
+    );
+    const query = (id: string, Stat: string) => ({
+      Id: id,
+      MetricStat: { Metric: { Namespace: "WebhookQueue", MetricName: "DeliveryLatency", Dimensions: dimensions }, Period: 3600, Stat },
+    });
+    const answer = await cloudwatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - 3_600_000),
+        EndTime: new Date(now.getTime() + 60_000),
+        MetricDataQueries: [query("p50", "p50"), query("p99", "p99"), query("sum", "Sum")],
+      }),
+    );
+    return Object.fromEntries((answer.MetricDataResults ?? []).map((result) => [result.Id!, result.Values ?? []]));
+  } catch (error) {
+    return { error: `${(error as Error).name}` };
+  } finally {
+    cloudwatch.destroy();
+  }
+}
+
+test("patched: GetMetricData answers percentiles (p50, p99) of raw values, as CloudWatch does; unpatched, moto cannot", async () => {
+  expect(await percentiles(patched.moto.endpoint)).toEqual({ p50: [50], p99: [99], sum: [5050] });
+  expect(await percentiles(unpatched.moto.endpoint)).not.toEqual({ p50: [50], p99: [99], sum: [5050] });
 });

@@ -251,7 +251,7 @@ describe("with a stand-in function", () => {
     test("two pollers never hold two messages of one group at once, but do work on two groups at once", async () => {
       const queue = await fifoQueue("esm-order.fifo", { VisibilityTimeout: "10" });
       const queueUrl = queue.url;
-      startMapping(mappingOf("test-order", queue, { visibilityTimeoutSeconds: 10, function: { ...fn, timeoutSeconds: 3 } }));
+      const mapping = startMapping(mappingOf("test-order", queue, { visibilityTimeoutSeconds: 10, function: { ...fn, timeoutSeconds: 3 } }));
       // Both pollers are waiting in ReceiveMessage when the messages arrive.
       await new Promise((r) => setTimeout(r, 300));
       for (const [group, body] of [
@@ -269,6 +269,10 @@ describe("with a stand-in function", () => {
       const span = (body: string) => trace.find((entry) => entry.body === body)!;
       expect(span("slow-a2").start).toBeGreaterThanOrEqual(span("slow-a1").end);
       expect(span("slow-b1").start).toBeLessThan(span("slow-a1").end);
+      // Three invocations of 600 ms each, added up: what Lambda bills as duration.
+      expect(mapping.statistics).toMatchObject({ invocations: 3 });
+      expect(mapping.statistics.durationMs).toBeGreaterThanOrEqual(3 * 600);
+      expect(mapping.statistics.durationMs).toBeLessThan(3 * 3000);
     }, 30_000);
 
     test("while moto's mapping is disabled (paused) nothing is received: webhooks wait unreceived; once enabled they are delivered", async () => {

@@ -7,12 +7,20 @@
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LOCAL_DIR_ENV } from "../../../src/operations/shared/running-rehearsal";
+import { shortId } from "../../../src/operations/local/webhook-events";
 import { PROJECT_ROOT } from "../../../src/project";
 
 const READY_TIMEOUT_MS = 5 * 60_000;
 
 let child: ChildProcess | undefined;
 let output = "";
+// Its own endpoints.json and log: another rehearsal may run beside it (the smoke's).
+const localDir = mkdtempSync(join(tmpdir(), "interactive-local-"));
+afterAll(() => rmSync(localDir, { recursive: true, force: true }));
 
 afterAll(async () => {
   // Only when the test failed half-way: nothing of this run may outlive it.
@@ -59,6 +67,10 @@ function pidOf(root: number, matches: (commandLine: string) => boolean): number 
   return rows.find((row) => matches(row.args) && below(row.pid))?.pid;
 }
 
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -71,7 +83,12 @@ function alive(pid: number): boolean {
 test(
   "a POSTed webhook is printed by the dummy application; SIGINT stops everything, moto_server included, and exits 0",
   async () => {
-    child = spawn("npm", ["run", "--silent", "local"], { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("npm", ["run", "--silent", "local"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, [LOCAL_DIR_ENV]: localDir },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((done) => child!.once("close", (code) => done(code)));
@@ -89,7 +106,9 @@ test(
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ SendMessageResponse: { SendMessageResult: { MessageId: expect.any(String) } } });
-    await waitForOutput(new RegExp(`\\[app\\] #1 delivered source=default webhook-id=\\S+ body=.*${id}`), 30_000);
+    // The default source's webhook ID is API Gateway's request ID; the line shows what the application received.
+    const webhook = escaped(`webhook ${shortId(response.headers.get("apigw-requestid") ?? "")}`);
+    await waitForOutput(new RegExp(`\\d\\d:\\d\\d:\\d\\d \\S+ +${webhook} +delivered to application in \\d+ ms: .*${id}`), 30_000);
 
     // The node process itself, not the `sh -c` npm runs it with.
     const rehearsal = pidOf(child.pid!, (commandLine) => commandLine.startsWith("node ") && commandLine.includes("src/operations/local/main.ts"));

@@ -396,6 +396,69 @@ describe("a paused mapping resumed (enabled false -> true)", () => {
   });
 });
 
+describe("a queue's throughput mode switched (queue.highThroughput)", () => {
+  const address = "aws_sqs_queue.webhook_queue";
+  const normal = { ...queue, fifo_throughput_limit: "perQueue", deduplication_scope: "queue" };
+  const high = { ...queue, fifo_throughput_limit: "perMessageGroupId", deduplication_scope: "messageGroup" };
+  const notesOf = (before: object, after: object) => reviewPlan(plan(update(address, before, after))).notes;
+
+  test("switched on: a note (deduplication per message group), not a risk: nothing blocked", () => {
+    const review = reviewPlan(plan(update(address, normal, high)));
+    expect(review.risks).toEqual([]);
+    expect(review.blocked).toBe(false);
+    expect(review.notes).toEqual([
+      {
+        rule: "throughput-mode-changed",
+        address,
+        type: "aws_sqs_queue",
+        attribute: "fifo_throughput_limit, deduplication_scope",
+        before: "perQueue, queue",
+        after: "perMessageGroupId, messageGroup",
+        note:
+          "high-throughput FIFO switched ON, in place (queued webhooks stay): SQS takes far more than 300 API calls/s per action, spread over " +
+          "message groups; a deduplication ID is then unique per message group only: a provider's retry (same group) is still dropped, " +
+          "the same ID in another group is not",
+      },
+    ]);
+    expect(formatReview(review)).toContain(
+      "NOTES (1), not blocking:\n  aws_sqs_queue.webhook_queue: fifo_throughput_limit, deduplication_scope perQueue, queue -> perMessageGroupId, messageGroup: high-throughput FIFO switched ON",
+    );
+  });
+
+  test("switched off: the quota falls back to 300 API calls/s per action, and deduplication is queue-wide again", () => {
+    expect(notesOf(high, normal)).toMatchObject([
+      {
+        rule: "throughput-mode-changed",
+        before: "perMessageGroupId, messageGroup",
+        after: "perQueue, queue",
+        note:
+          "high-throughput FIFO switched OFF, in place: SQS takes 300 API calls/s per action again (3,000 messages/s in batches of 10); " +
+          "above that the route's SendMessage is throttled and the SaaS gets an error: check the queue's NumberOfMessagesSent peaks first; " +
+          "deduplication IDs are unique per queue again",
+      },
+    ]);
+  });
+
+  test("one attribute alone leaves normal throughput, and says so", () => {
+    expect(notesOf(normal, { ...normal, deduplication_scope: "messageGroup" })).toMatchObject([
+      {
+        after: "perQueue, messageGroup",
+        note: 'normal throughput either way (SQS\'s high-throughput mode needs fifo_throughput_limit = "perMessageGroupId" and deduplication_scope = "messageGroup" together); deduplication per message group',
+      },
+    ]);
+    expect(notesOf(high, { ...high, fifo_throughput_limit: "perQueue" })).toMatchObject([
+      { note: expect.stringMatching(/^high-throughput FIFO switched OFF, .* peaks first$/) },
+    ]);
+  });
+
+  test("no note when neither changes, when a value is not known (left to the provider), or when the queue is created", () => {
+    expect(notesOf(normal, { ...normal, message_retention_seconds: 1209600 })).toEqual([]);
+    expect(notesOf(queue, high)).toEqual([]);
+    expect(notesOf(normal, queue)).toEqual([]);
+    expect(reviewPlan(plan(change(address, ["create"], null, high))).notes).toEqual([]);
+  });
+});
+
 describe("the forwarder's reserved concurrency", () => {
   const address = "aws_lambda_function.webhook_event_producer";
 

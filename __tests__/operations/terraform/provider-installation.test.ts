@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   AWS_PROVIDER_SOURCE,
+  cdktfCommandLine,
   chooseProviderInstallation,
   cliConfigText,
   describeInstallation,
@@ -177,4 +178,23 @@ test("the hint for an aws version the stack does not admit names the constraint 
   );
   expect(hint).toContain("terraform found hashicorp/aws, but no version the stack admits (>= 6.12.0, < 7.0.0)");
   expect(hint).toContain("src/infrastructure/provider-lines.ts: 6.x: >= 6.12.0, < 7.0.0; 5.100: 5.100.0");
+});
+
+describe("npm run cdktf: the lock step under a mirror", () => {
+  const mirror = { kind: "mirror", path: "/srv/tf-mirror", asked: false, providers: ["registry.terraform.io/hashicorp/aws"] } as const;
+
+  test.each([["diff"], ["deploy"], ["destroy"], ["plan"], ["apply"]])("cdktf %s gets --skip-provider-lock, and says why", (subcommand) => {
+    const line = cdktfCommandLine([subcommand, "emulator", "--output", "out"], mirror);
+    expect(line.args).toEqual([subcommand, "emulator", "--output", "out", "--skip-provider-lock"]);
+    expect(line.note).toBe(
+      `cdktf ${subcommand}: --skip-provider-lock added: providers come from the filesystem mirror /srv/tf-mirror, which cannot answer cdktf's lock step (every platform's checksums, from the registry)`,
+    );
+  });
+
+  test("nothing added from the registry, for commands that lock nothing, or twice", () => {
+    expect(cdktfCommandLine(["deploy", "mz-dev"], { kind: "registry" })).toEqual({ args: ["deploy", "mz-dev"] });
+    expect(cdktfCommandLine(["synth", "--hcl"], mirror)).toEqual({ args: ["synth", "--hcl"] });
+    expect(cdktfCommandLine(["--help"], mirror)).toEqual({ args: ["--help"] });
+    expect(cdktfCommandLine(["deploy", "mz-dev", "--skip-provider-lock"], mirror)).toEqual({ args: ["deploy", "mz-dev", "--skip-provider-lock"] });
+  });
 });

@@ -20,6 +20,14 @@ export interface FifoQueueProps {
    */
   readonly preventDestroy?: boolean;
   /**
+   * SQS's high-throughput FIFO mode on the queue (not the DLQ, whose traffic is the failures):
+   * `fifo_throughput_limit = "perMessageGroupId"` and `deduplication_scope = "messageGroup"`.
+   * Otherwise both are set to SQS's normal values (`perQueue`, `queue`): left out, these Optional +
+   * Computed attributes would keep whatever is deployed, and switching the mode off would plan
+   * nothing. @default false
+   */
+  readonly highThroughput?: boolean;
+  /**
    * The account and region the queues live in: `queueArn` is then spelled from the name, so that
    * policy documents naming the queue are not deferred to apply time (and shown as updates) by
    * any change to it. @default - `queueArn` is the queue's `arn` attribute
@@ -27,6 +35,11 @@ export interface FifoQueueProps {
   readonly account?: string;
   readonly region?: string;
 }
+
+/** SQS's high-throughput FIFO mode: both together, or SQS gives normal throughput. */
+export const HIGH_THROUGHPUT = { fifoThroughputLimit: "perMessageGroupId", deduplicationScope: "messageGroup" } as const;
+/** SQS's defaults for a FIFO queue (what the article's queue has). */
+export const NORMAL_THROUGHPUT = { fifoThroughputLimit: "perQueue", deduplicationScope: "queue" } as const;
 
 /** The webhook queue (FIFO, content-based dedup) and the FIFO dead-letter queue it drains into. */
 export class FifoQueue extends Construct {
@@ -57,6 +70,7 @@ export class FifoQueue extends Construct {
       contentBasedDeduplication: true,
       maxMessageSize,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds ?? 60,
+      ...(props.highThroughput ? HIGH_THROUGHPUT : NORMAL_THROUGHPUT),
       redrivePolicy: Fn.jsonencode({
         deadLetterTargetArn: this.deadLetterQueue.arn,
         maxReceiveCount: props.maxReceiveCount ?? 1,

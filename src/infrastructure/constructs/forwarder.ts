@@ -7,7 +7,7 @@ import { Fn, Op, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { FORWARDER_ENV, ForwarderSources, RetryPolicy } from "../../../lambda/forwarder/contract";
+import { DELIVERY_METRICS, FORWARDER_ENV, ForwarderSources, RetryPolicy } from "../../../lambda/forwarder/contract";
 import { BUNDLE_HANDLER } from "../bundling/bundle";
 import { LambdaPackaging } from "../settings";
 import { LambdaPackage } from "./lambda-package";
@@ -156,6 +156,7 @@ export class Forwarder extends Construct {
           }),
           [FORWARDER_ENV.logLevel]: props.logLevel ?? "INFO",
           [FORWARDER_ENV.serviceName]: props.functionName,
+          [FORWARDER_ENV.metricsNamespace]: DELIVERY_METRICS.namespace,
         },
       },
       // The log group must exist first, or Lambda creates one with no retention.

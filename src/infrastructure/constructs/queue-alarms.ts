@@ -5,6 +5,10 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Annotations, Fn, Op, TerraformIterator, Token } from "cdktf";
 import { Construct } from "constructs";
+import { DELIVERY_METRICS, METRIC_DIMENSIONS } from "../../../lambda/forwarder/contract";
+
+/** The failure-rate alarms' period: five minutes of deliveries per datapoint. */
+export const FAILURE_RATE_PERIOD_SECONDS = 300;
 
 export interface QueueAlarmsProps {
   readonly queue: SqsQueue;
@@ -26,6 +30,18 @@ export interface QueueAlarmsProps {
   readonly alarmEmails?: readonly string[];
   /** Further alarm and OK actions (ARNs: an SNS topic of the on-call tool, ...). @default [] */
   readonly extraAlarmActions?: readonly string[];
+  /**
+   * An alarm per source on its delivery failure rate (the forwarder's delivery metrics):
+   * `percent` or more of its webhooks failed in each 5-minute period for `minutes`.
+   * @default - none
+   */
+  readonly deliveryFailureRate?: {
+    readonly sources: readonly string[];
+    /** The delivery metrics' `service` dimension: the forwarder's function name. */
+    readonly serviceName: string;
+    readonly percent: number;
+    readonly minutes: number;
+  };
 }
 
 /** CloudWatch alarm settings common to every alarm here: one-minute metrics, any breach pages. */
@@ -56,6 +72,8 @@ export class QueueAlarms extends Construct {
   public readonly oldestMessageTooOld: CloudwatchMetricAlarm;
   public readonly forwarderErrors?: CloudwatchMetricAlarm;
   public readonly forwarderThrottles?: CloudwatchMetricAlarm;
+  /** Per source: its delivery failure rate. */
+  public readonly sourceFailureRates: Readonly<Record<string, CloudwatchMetricAlarm>>;
 
   constructor(scope: Construct, id: string, props: QueueAlarmsProps) {
     super(scope, id);
@@ -159,7 +177,7 @@ export class QueueAlarms extends Construct {
       this.forwarderErrors = functionAlarm(
         "errors",
         "Errors",
-        "The forwarder failed whole batches (every target unreachable, a timeout, a broken deploy): its webhooks return to the queue and, after max_receive_count, to the DLQ. See its log group.",
+        "The forwarder itself failed (a crash, a timeout, a bad SOURCES, a secret or the held-groups table unreadable; without retries inside the queue also a batch whose every delivery failed): its webhooks return to the queue. See its log group.",
       );
       this.forwarderThrottles = functionAlarm(
         "throttles",
@@ -167,6 +185,54 @@ export class QueueAlarms extends Construct {
         "Lambda throttled the forwarder (account or reserved concurrency exhausted): webhooks wait in the queue, and count receives towards max_receive_count.",
       );
     }
+
+    const rate = props.deliveryFailureRate;
+    this.sourceFailureRates = Object.fromEntries(
+      (rate?.sources ?? []).map((source) => [source, this.failureRateAlarm(source, rate!, `${props.topicName}-${source}-failure-rate`, actions)]),
+    );
+  }
+
+  /**
+   * Pages when `percent` or more of a source's webhooks failed delivery in every 5-minute period
+   * for `minutes`: a target that keeps refusing (a bad deploy, a changed URL, an expired secret),
+   * past what a release of a few minutes looks like. Quiet periods (no webhook) do not count.
+   */
+  private failureRateAlarm(source: string, rate: NonNullable<QueueAlarmsProps["deliveryFailureRate"]>, alarmName: string, actions: string[]) {
+    const metric = (id: string, metricName: string) => ({
+      id,
+      returnData: false,
+      metric: {
+        namespace: DELIVERY_METRICS.namespace,
+        metricName,
+        dimensions: { service: rate.serviceName, [METRIC_DIMENSIONS.source]: source },
+        period: FAILURE_RATE_PERIOD_SECONDS,
+        stat: "Sum",
+      },
+    });
+    const periods = Math.max(1, Math.round((rate.minutes * 60) / FAILURE_RATE_PERIOD_SECONDS));
+    return new CloudwatchMetricAlarm(this, `source-${source}-failure-rate`, {
+      alarmName,
+      alarmDescription:
+        `${rate.percent}% or more of source ${source}'s webhooks failed delivery for ${rate.minutes} minutes: they are retried inside the queue, ` +
+        "then dead-lettered. Look at the forwarder's log (target, status) and `webhook-queue status`.",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: rate.percent,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      treatMissingData: "notBreaching",
+      alarmActions: actions,
+      okActions: actions,
+      metricQuery: [
+        metric("delivered", DELIVERY_METRICS.delivered),
+        metric("failed", DELIVERY_METRICS.failed),
+        {
+          id: "rate",
+          label: `${source}: failed deliveries, % of webhooks`,
+          returnData: true,
+          expression: "100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(delivered, 0))",
+        },
+      ],
+    });
   }
 
   /**

@@ -14,9 +14,11 @@ import {
   queueUrlOfArn,
   regionFromQueueUrl,
 } from "../shared/queue-pair";
+import { EMULATOR_CREDENTIALS } from "../emulator/moto-server";
+import { RehearsalEndpoints } from "../shared/running-rehearsal";
 import { CliError, UsageError, isQueueDoesNotExist } from "./errors";
 import { GlobalOptions } from "./options";
-import { readStackOutputs } from "./stack-outputs";
+import { findStack, FoundStack } from "./stack-outputs";
 
 export interface AwsClients {
   readonly sqs: SQSClient;
@@ -27,10 +29,32 @@ export interface AwsClients {
   readonly where: string;
 }
 
-export function createClients(global: GlobalOptions, queueUrls: readonly (string | undefined)[], env: NodeJS.ProcessEnv = process.env): AwsClients {
-  const region = global.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? queueUrls.map(regionFromQueueUrl).find((r) => r !== undefined);
-  const config = { region, endpoint: global.endpointUrl, maxAttempts: 3 };
-  const where = [region && `region ${region}`, global.endpointUrl && `endpoint ${global.endpointUrl}`].filter(Boolean).join(", ");
+/**
+ * Region, endpoint and credentials of the SDK clients: the flags, else the running rehearsal's
+ * (its moto_server, with the emulator's credentials: real ones are never sent to it), else the
+ * usual AWS sources.
+ */
+export function clientConfig(
+  global: GlobalOptions,
+  queueUrls: readonly (string | undefined)[],
+  env: NodeJS.ProcessEnv = process.env,
+  rehearsal?: RehearsalEndpoints,
+): { region?: string; endpoint?: string; credentials?: typeof EMULATOR_CREDENTIALS } {
+  const region =
+    global.region ?? rehearsal?.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? queueUrls.map(regionFromQueueUrl).find((r) => r !== undefined);
+  const endpoint = global.endpointUrl ?? rehearsal?.moto;
+  return { region, endpoint, ...(rehearsal && global.endpointUrl === undefined && { credentials: EMULATOR_CREDENTIALS }) };
+}
+
+export function createClients(
+  global: GlobalOptions,
+  queueUrls: readonly (string | undefined)[],
+  env: NodeJS.ProcessEnv = process.env,
+  rehearsal?: RehearsalEndpoints,
+): AwsClients {
+  const { region, endpoint, credentials } = clientConfig(global, queueUrls, env, rehearsal);
+  const config = { region, endpoint, credentials, maxAttempts: 3 };
+  const where = [region && `region ${region}`, endpoint && `endpoint ${endpoint}`].filter(Boolean).join(", ");
   return {
     sqs: new SQSClient(config),
     lambda: new LambdaClient(config),
@@ -146,6 +170,8 @@ export interface OpenQueues {
   readonly quarantine?: QueueState;
   /** The held-groups table, from --held-groups-table or the stack's held_groups_table; absent when neither names one. */
   readonly heldGroupsTable?: string;
+  /** Set when --stack found the running `npm run local` rehearsal's outputs (the stack had none of its own). */
+  readonly rehearsal?: RehearsalEndpoints;
 }
 
 /** Refuses a "quarantine queue" that is the main queue's dead-letter queue (a DLQ URL given as --quarantine-url). */
@@ -167,7 +193,9 @@ function checkQuarantine(quarantine: QueueState, queue: QueueState | undefined):
 export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq: Need; quarantine?: Need; pair?: boolean }): Promise<OpenQueues> {
   const needQuarantine = need.quarantine ?? "unused";
   const flagsMissing = !global.queueUrl || !global.dlqUrl || (needQuarantine !== "unused" && !global.quarantineUrl) || !global.heldGroupsTable;
-  const outputs = global.stack && flagsMissing ? await readStackOutputs(global.stack, global.stacksDir) : {};
+  const found: FoundStack | undefined =
+    global.stack && flagsMissing ? await findStack(global.stack, global.stacksDir, global.endpointUrl) : undefined;
+  const outputs = found?.outputs ?? {};
   const queueUrl = global.queueUrl ?? outputs.queue_url;
   let dlqUrl = global.dlqUrl ?? outputs.dlq_url;
   const quarantineUrl = needQuarantine === "unused" ? undefined : (global.quarantineUrl ?? outputs.quarantine_url);
@@ -191,7 +219,7 @@ export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq
         : "no quarantine queue given: pass --quarantine-url or --stack NAME",
     );
   }
-  const clients = createClients(global, [queueUrl, dlqUrl, quarantineUrl]);
+  const clients = createClients(global, [queueUrl, dlqUrl, quarantineUrl], process.env, found?.rehearsal);
 
   // A queue the command does not use is still read when it is the way to find the DLQ, or to check the pair.
   const checkPair = need.pair === true && queueUrl !== undefined && dlqUrl !== undefined;
@@ -230,5 +258,6 @@ export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq
     dlq: need.dlq === "unused" ? undefined : dlq,
     quarantine,
     heldGroupsTable: global.heldGroupsTable ?? outputs.held_groups_table,
+    rehearsal: found?.rehearsal,
   };
 }

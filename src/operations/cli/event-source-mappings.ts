@@ -58,6 +58,20 @@ export function stateText(state: string | undefined): string {
   return STATE_NOTES[state] ? `${state} (${STATE_NOTES[state]})` : state;
 }
 
+/**
+ * Under `npm run local` moto keeps the mapping but cannot invoke Lambda: the rehearsal's own event
+ * source mapping polls the queue and runs the forwarder, while moto's copy is Enabled.
+ */
+export function polledLocallyText(rehearsal: { readonly pid: number }, state: string | undefined): string {
+  const polling =
+    state === "Enabled"
+      ? "Enabled, so it polls the queue and delivers"
+      : state === "Disabled"
+        ? "Disabled = paused, so it does not poll until webhook-queue resume"
+        : `${state ?? "state unknown"}, so it polls only once the mapping is Enabled`;
+  return `  polled by \`npm run local\`'s local event source mapping (pid ${rehearsal.pid}; moto cannot invoke Lambda): ${polling}`;
+}
+
 /** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` -> `<name>`; anything else unchanged. */
 export function functionNameOfArn(arn: string | undefined): string {
   const parts = (arn ?? "").split(":");

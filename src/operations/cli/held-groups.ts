@@ -6,6 +6,8 @@
  * The release is safe when the DLQ holds none of the group, every copy this tool sent back has been
  * settled by the forwarder (so no webhook queued before those copies can still pass them), and
  * nothing was dead-lettered since the tool looked: one conditional DeleteItem checks the last two.
+ * Copies are recorded by their deduplication IDs (string sets), so a re-run or a copy settled twice
+ * counts once.
  */
 import { AttributeValue, DeleteItemCommand, DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { HELD_GROUP } from "../../../lambda/forwarder/contract";
@@ -52,27 +54,36 @@ export class HeldGroups {
     return this.update(group, `SET #${HELD_GROUP.state} = :redriving`, { ":redriving": { S: "redriving" } });
   }
 
-  /** Counts copies sent back (negative: a send that failed after being counted). */
-  countCopies(group: string, delta: number): Promise<Hold | undefined> {
-    return this.update(group, `ADD #${HELD_GROUP.copiesSent} :delta`, { ":delta": { N: String(delta) } });
+  /** Records a copy about to be sent back (`sending`), or one whose send failed (`not sent`), by its deduplication ID. */
+  recordCopy(group: string, deduplicationId: string, what: "sending" | "not sent"): Promise<Hold | undefined> {
+    const verb = what === "sending" ? "ADD" : "DELETE";
+    return this.update(group, `${verb} #${HELD_GROUP.copiesSent} :copy`, { ":copy": { SS: [deduplicationId] } });
   }
 
   /**
-   * Deletes the hold when nothing was dead-lettered since the tool read `deadLettered`, and every
-   * copy it sent was settled. False when either condition fails (or the group is no longer held).
+   * Deletes the hold `seen` as it was read, when every copy it records as sent was settled: the
+   * condition fails (false) if anything was dead-lettered, sent or settled since (or the group is no
+   * longer held).
    */
-  async release(group: string, deadLettered: number): Promise<boolean> {
+  async release(seen: Hold): Promise<boolean> {
+    const settled = new Set(seen.copiesSettled);
+    if (!seen.copiesSent.every((copy) => settled.has(copy))) return false;
+    const sizeIs = (name: string, size: number, value: string) => (size === 0 ? `attribute_not_exists(#${name})` : `size(#${name}) = ${value}`);
     const condition =
       `attribute_exists(#${HELD_GROUP.group}) AND #${HELD_GROUP.deadLettered} = :seen AND ` +
-      `(attribute_not_exists(#${HELD_GROUP.copiesSent}) OR #${HELD_GROUP.copiesSettled} >= #${HELD_GROUP.copiesSent})`;
+      `${sizeIs(HELD_GROUP.copiesSent, seen.copiesSent.length, ":sent")} AND ${sizeIs(HELD_GROUP.copiesSettled, seen.copiesSettled.length, ":settled")}`;
     try {
       await this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: key(group),
+          Key: key(seen.group),
           ConditionExpression: condition,
           ExpressionAttributeNames: namesIn(condition),
-          ExpressionAttributeValues: { ":seen": { N: String(deadLettered) } },
+          ExpressionAttributeValues: {
+            ":seen": { N: String(seen.deadLettered) },
+            ...(seen.copiesSent.length > 0 && { ":sent": { N: String(seen.copiesSent.length) } }),
+            ...(seen.copiesSettled.length > 0 && { ":settled": { N: String(seen.copiesSettled.length) } }),
+          },
         }),
       );
       return true;

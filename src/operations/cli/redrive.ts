@@ -11,8 +11,9 @@
  *   moved (filtered out, failed, back again), the rest of its group stays behind it. Only a
  *   quarantined message (a webhook that failed verification, no part of the entity's order until
  *   someone vouches for it) is stepped over.
- * - Held groups (./held-groups.ts): each copy of a held group's message is counted on the hold
- *   before it is sent, so that the release can wait for the forwarder to settle them all.
+ * - Held groups (./held-groups.ts): each copy of a held group's message is recorded on the hold
+ *   (its deduplication ID) before it is sent, so that the release can wait for the forwarder to
+ *   settle them all.
  * - Each webhook moves once per run: one the forwarder fails or quarantines again while the run
  *   goes on (a secret still wrong, the application still down) comes back as a new message;
  *   it is recognised by its webhook ID (else its group and body) and left there, instead of
@@ -44,8 +45,8 @@ export interface RedriveOptions {
   readonly stopRequested: () => boolean;
   readonly onMoved: (moved: MovedMessage, count: number) => void;
   readonly onWaiting: (inFlight: number) => void;
-  /** Called before each copy of a message of `groupId` is sent, and again with -1 when the send failed. */
-  readonly countCopy?: (groupId: string, delta: 1 | -1) => Promise<void>;
+  /** Called before each copy of a message of `groupId` is sent ("sending"), and again when the send failed ("not sent"). */
+  readonly recordCopy?: (groupId: string, deduplicationId: string, what: "sending" | "not sent") => Promise<void>;
 }
 
 export interface MovedMessage {
@@ -158,15 +159,15 @@ export async function redriveMessages(options: RedriveOptions): Promise<RedriveR
       return;
     }
     let newMessageId: string | undefined;
-    let counted = false;
+    let recorded = false;
     try {
       if (to) {
-        await options.countCopy?.(groupId, 1);
-        counted = true;
+        await options.recordCopy?.(groupId, redriveDeduplicationId(message), "sending");
+        recorded = true;
         newMessageId = await sendCopy(clients.sqs, to.url, message);
       }
     } catch (error) {
-      if (counted) await options.countCopy?.(groupId, -1).catch(() => undefined);
+      if (recorded) await options.recordCopy?.(groupId, redriveDeduplicationId(message), "not sent").catch(() => undefined);
       blockedGroups.set(groupId, messageId);
       report.failed.push({ messageId, groupId, error: `not sent: ${(error as Error).message}` });
       return;

@@ -32,8 +32,10 @@ interface LogEntry {
 export interface RehearsalApplicationOptions {
   /** The application's route, e.g. "POST /application-hook". */
   readonly routeKey: string;
-  /** One line per delivery and per switch change. */
+  /** One line per switch change (and per delivery, without onDelivery). */
   readonly onLine?: (line: string) => void;
+  /** One line per delivery: what it received (source, webhook ID, body). */
+  readonly onDelivery?: (line: string, delivery: Delivery) => void;
 }
 
 export class RehearsalApplication {
@@ -107,8 +109,8 @@ export class RehearsalApplication {
       body: entry.body,
     };
     this.deliveries.push(delivery);
-    this.options.onLine?.(
-      `#${delivery.number} delivered source=${delivery.source ?? "-"} webhook-id=${delivery.webhookId ?? "-"} body=${delivery.body}`,
-    );
+    const said = `#${delivery.number} delivered source=${delivery.source ?? "-"} webhook-id=${delivery.webhookId ?? "-"} body=${delivery.body}`;
+    if (this.options.onDelivery) this.options.onDelivery(said, delivery);
+    else this.options.onLine?.(said);
   }
 }

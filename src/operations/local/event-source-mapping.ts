@@ -162,10 +162,16 @@ export function settleBatch(messageIds: readonly string[], outcome: InvocationOu
 
 export interface LocalEventSourceMappingOptions {
   readonly sqs: SQSClient;
-  /** Progress: one line per batch. */
+  /** Progress: the mapping's state, its failures, and one line per batch (unless onBatchLine takes those). */
   readonly onLine?: (line: string) => void;
+  /** The line per batch, where it goes elsewhere than onLine's (the rehearsal's log file). */
+  readonly onBatchLine?: (line: string) => void;
   /** The function's log lines. */
   readonly onFunctionLog?: (line: string) => void;
+  /** A batch received, before the function is invoked with it. */
+  readonly onBatch?: (records: readonly SQSRecord[]) => void;
+  /** What became of a batch: the invocation's outcome, and what was deleted or left in the queue. */
+  readonly onSettled?: (batch: SettledBatch) => void;
   /** Where the function's own AWS calls go (quarantine, secrets). */
   readonly functionAws?: LambdaSandboxOptions["aws"];
   /**
@@ -175,15 +181,23 @@ export interface LocalEventSourceMappingOptions {
   readonly lambda?: LambdaClient;
 }
 
+export interface SettledBatch {
+  readonly records: readonly SQSRecord[];
+  readonly outcome: InvocationOutcome;
+  readonly decision: BatchDecision;
+}
+
 /** Counters for a summary. */
 export interface MappingStatistics {
   invocations: number;
+  /** The invocations' durations added up, in ms: with the function's memory, the GB-seconds Lambda bills. */
+  durationMs: number;
   deleted: number;
   kept: number;
 }
 
 export class LocalEventSourceMapping {
-  public readonly statistics: MappingStatistics = { invocations: 0, deleted: 0, kept: 0 };
+  public readonly statistics: MappingStatistics = { invocations: 0, durationMs: 0, deleted: 0, kept: 0 };
   private readonly abort = new AbortController();
   private pollers: Promise<void>[] = [];
   private sandboxes: LambdaSandbox[] = [];
@@ -303,7 +317,9 @@ export class LocalEventSourceMapping {
       if (messages.length === 0) continue;
       const event: SQSEvent = { Records: messages.map((message) => sqsEventRecord(message, this.config.eventSourceArn)) };
       this.statistics.invocations++;
+      this.options.onBatch?.(event.Records);
       const outcome = await sandbox.invoke(event);
+      this.statistics.durationMs += outcome.durationMs;
       const decision = settleBatch(
         event.Records.map((record) => record.messageId),
         outcome,
@@ -312,7 +328,8 @@ export class LocalEventSourceMapping {
       await this.remove(event.Records.filter((record) => decision.remove.includes(record.messageId)));
       this.statistics.deleted += decision.remove.length;
       this.statistics.kept += decision.keep.length;
-      this.options.onLine?.(
+      this.options.onSettled?.({ records: event.Records, outcome, decision });
+      (this.options.onBatchLine ?? this.options.onLine)?.(
         `poller ${poller}: ${describeBatch(event.Records)} -> ${decision.reason}; ${this.describeDecision(decision, event.Records)}`,
       );
     }

@@ -6,7 +6,9 @@ import { Command } from "commander";
 import { parseCommandLine, UsageError } from "../shared/command-line";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
 import { relative } from "node:path";
-import { ENDPOINTS_FILE, Log, Rehearsal, startRehearsal } from "./rehearsal";
+import { endpointsFile, localDirectory } from "../shared/running-rehearsal";
+import { Rehearsal, startRehearsal } from "./rehearsal";
+import { Log, openRehearsalLog } from "./rehearsal-log";
 import { runSmoke, SMOKE_OVERLAY, SMOKE_SECRETS } from "./smoke";
 
 // The SDK's notice that its 2027 releases need Node 22 would interleave with the progress lines.
@@ -20,6 +22,11 @@ function localProgram(): Command {
         "behind its route on the gateway. Interactive: prints the URL to POST webhooks to; Ctrl-C stops everything.",
     )
     .option("--smoke", "run the scripted outage/DLQ/redrive scenario, print a summary line and exit (0 only when it passed)", false)
+    .option(
+      "--verbose",
+      "print every line: each function's JSON log line, each request, each batch (by default: one line per webhook event; all of it goes to the log file)",
+      false,
+    )
     .addHelpText(
       "after",
       `\nExit codes: ${EXIT_OK} ok (or smoke passed), ${EXIT_FAILURE} failed, ${EXIT_USAGE} usage, ${EXIT_INTERRUPTED} interrupted.`,
@@ -28,25 +35,35 @@ function localProgram(): Command {
 
 const wallStartedAt = performance.now();
 
-const log: Log = (source, line) => {
-  process.stdout.write(`[${source}] ${line}\n`);
-};
+/** Before the log file is open, and after it is closed: the terminal only. */
+let log: Log = Object.assign((source: string, line: string) => void process.stdout.write(`[${source}] ${line}\n`), { detail: () => undefined });
 
 async function main(argv: readonly string[]): Promise<number> {
   let smoke: boolean;
+  let verbose: boolean;
   try {
     const parsed = parseCommandLine(localProgram(), argv);
     if (parsed.help !== undefined) {
       process.stdout.write(`${parsed.help}\n`);
       return EXIT_OK;
     }
-    smoke = parsed.command.opts<{ smoke: boolean }>().smoke;
+    ({ smoke, verbose } = parsed.command.opts<{ smoke: boolean; verbose: boolean }>());
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`npm run local: ${error.message}\n`);
     return EXIT_USAGE;
   }
+  const logFile = openRehearsalLog({ directory: localDirectory(), verbose });
+  log = logFile.log;
+  log("local", `the whole log, JSON lines: ${relative(process.cwd(), logFile.file)}${verbose ? "" : " (--verbose prints it here too)"}`);
+  try {
+    return await rehearse(smoke, logFile.file);
+  } finally {
+    logFile.close();
+  }
+}
 
+async function rehearse(smoke: boolean, logFile: string): Promise<number> {
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupt.signal.aborted) {
@@ -70,7 +87,12 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let rehearsal: Rehearsal;
   try {
-    rehearsal = await startRehearsal({ log, signal: interrupt.signal, ...(smoke && { overlay: SMOKE_OVERLAY, secrets: SMOKE_SECRETS }) });
+    rehearsal = await startRehearsal({
+      log,
+      logFile,
+      signal: interrupt.signal,
+      ...(smoke && { overlay: SMOKE_OVERLAY, secrets: SMOKE_SECRETS }),
+    });
   } catch (error) {
     if (interrupt.signal.aborted) {
       log("local", "stopped before it was ready; nothing left running");
@@ -98,9 +120,10 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function printBanner(rehearsal: Rehearsal, keys: boolean): void {
-  const { application, controlUrl, deployment, moto, webhookUrl, settings } = rehearsal;
+  const { controlUrl, webhookUrl, settings } = rehearsal;
   const mapping = rehearsal.mapping.config;
   const otherSources = Object.values(settings.sources).filter((source) => source.name !== settings.defaultSource);
+  const retry = settings.forwarder.retry;
   const lines = [
     `POST webhooks to ${webhookUrl}`,
     `  curl -s -X POST ${webhookUrl} -H 'content-type: application/json' -d '{"event":"approval.updated","id":1}'`,
@@ -108,14 +131,15 @@ function printBanner(rehearsal: Rehearsal, keys: boolean): void {
       (source) =>
         `source ${source.name}: POST to ${rehearsal.webhookUrls[source.name]}${source.signature ? ` (signed: ${source.signature.scheme}, verified by the forwarder)` : ""}`,
     ),
-    `every endpoint, for scripts: ${relative(process.cwd(), ENDPOINTS_FILE)}`,
-    `the application's webhook ${application.url} (its Lambda, bundled, behind the gateway) prints every delivery ([app] lines)`,
+    "one line per webhook event: queued, delivered (with the body the application received), retried, dead-lettered, quarantined",
+    `every endpoint, for scripts: ${relative(process.cwd(), endpointsFile())}`,
     `release in progress (the application's route answers 503): ${keys ? "press f to toggle, or " : ""}` +
       `curl -s -X POST ${controlUrl}/release -d '{"inProgress":true}'  (false ends it)`,
-    `a failed webhook is received again after the ${mapping.visibilityTimeoutSeconds} s visibility timeout and moves to the DLQ after ` +
-      `${mapping.maxReceiveCount ?? "?"} receive(s); to inspect, redrive, or pause the deliveries (the pollers stop) and resume them:`,
-    `  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing node bin/webhook-queue.js --endpoint-url ${moto.endpoint} ` +
-      `--region ${deployment.region} --queue-url ${deployment.outputs.queue_url} --dlq-url ${deployment.outputs.dlq_url} status|peek|redrive|pause|resume`,
+    retry
+      ? `a failed webhook is retried inside the queue for ${retry.maxAgeSeconds} s (backoff ${retry.initialDelaySeconds}-${retry.maxDelaySeconds} s), then dead-lettered, its group held behind it`
+      : `a failed webhook is received again after the ${mapping.visibilityTimeoutSeconds} s visibility timeout, and moves to the DLQ after ${mapping.maxReceiveCount ?? "?"} receive(s)`,
+    `to inspect, redrive, pause the deliveries (the pollers stop) and resume them, in another terminal:`,
+    `  npx webhook-queue status --stack ${settings.stackName}      (or peek, redrive, discard, quarantine, send, pause, resume)`,
     `Ctrl-C stops everything${keys ? " (or q)" : ""}`,
   ];
   for (const line of lines) log("local", line);

@@ -11,6 +11,8 @@
  * function timeout and routes for two message groups. The forwarder's targets are the
  * deployed ones, with the existing API's endpoint served by the local gateway.
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { EmfMetrics } from "./emf-metrics";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,11 +21,13 @@ import { dirname, join } from "node:path";
 import { bundleLambda, LambdaName, lambdaZip } from "../../infrastructure/bundling/bundle";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { FORWARDER_ENV, SourceConfig } from "../../../lambda/forwarder/contract";
+import { FORWARDER_ENV, parseRetryPolicy, SourceConfig } from "../../../lambda/forwarder/contract";
 import { EMULATOR_SETTINGS_ENV, emulator, mergeSettings, readOverlay } from "../../infrastructure/environments";
 import { ResolvedSettings, resolveSettings, routeKeyPath, WebhookQueueSettings } from "../../infrastructure/settings";
 import { writeFileAtomically } from "../../files";
-import { BUILD_DIR } from "../../project";
+import { queueNameOfUrl } from "../shared/queue-pair";
+import { endpointsFile, RehearsalEndpoints } from "../shared/running-rehearsal";
+import { StackOutputs } from "../shared/stack-files";
 import { deployEmulatorStack, EmulatorDeployment } from "../emulator/deploy";
 import { EMULATOR_CREDENTIALS, MotoServer, startMotoServer } from "../emulator/moto-server";
 import { RehearsalApplication } from "./application";
@@ -35,36 +39,26 @@ import { LocalGateway, startLocalGateway } from "./gateway/server";
 import { HttpAnswer, LoopbackServer, serveHttp } from "./http-server";
 import { SandboxPool } from "./lambda-sandbox";
 import { IssuedRoles } from "./iam-emulation";
+import { Log, WEBHOOK_EVENTS } from "./rehearsal-log";
+import { WebhookEvents } from "./webhook-events";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 
 /** Function timeout, and so visibility timeout, of the rehearsal's stack. */
 export const REHEARSAL_FUNCTION_TIMEOUT_SECONDS = 5;
 
-/** Where each progress line comes from: `[local]`, `[gateway]`, `[mapping]`, `[forwarder]`, `[application]` (its log), `[app]` (deliveries). */
-export type Log = (source: string, line: string) => void;
-
-/** Where the rehearsal's parts listen: written to `.build/local/endpoints.json` for scripts. */
-export interface RehearsalEndpoints {
-  readonly gateway: string;
-  readonly moto: string;
-  readonly region: string;
-  /** The dummy application's webhook on the gateway. */
-  readonly application: string;
-  /** The release switch: POST `{"inProgress": true}` to `<control>/release`. */
-  readonly control: string;
-  /** Each source's webhook URL. */
-  readonly webhooks: Readonly<Record<string, string>>;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-}
-
-export const ENDPOINTS_FILE = join(BUILD_DIR, "local", "endpoints.json");
+/**
+ * Where each line comes from: `[local]`, `[gateway]`, `[mapping]`, `[forwarder]`, `[application]` (its log),
+ * `[app]` (the release switch, each delivery), `[metrics]`; and the webhook event lines (./webhook-events.ts).
+ */
+export type { Log } from "./rehearsal-log";
 /** JSON `{"<SSM parameter name>": "<secret>"}`: created as SecureStrings in the emulator before the deploy. */
 export const EMULATOR_SECRETS_ENV = "WEBHOOK_QUEUE_EMULATOR_SECRETS";
 
 export interface RehearsalOptions {
   readonly log: Log;
+  /** The file the log writes, for endpoints.json. */
+  readonly logFile?: string;
   /** Settings merged over the emulator environment's, after the user's overlay (the smoke's sources). */
   readonly overlay?: Partial<WebhookQueueSettings>;
   /** More secrets to create (the smoke's), besides WEBHOOK_QUEUE_EMULATOR_SECRETS. */
@@ -89,7 +83,7 @@ export interface Rehearsal {
   readonly settings: ResolvedSettings;
   /** Each source's webhook URL on the local gateway. */
   readonly webhookUrls: Readonly<Record<string, string>>;
-  /** Where everything listens, as written to .build/local/endpoints.json. */
+  /** Where everything listens, as written to .build/local/endpoints.json (with the pid and the stack's outputs). */
   readonly endpoints: RehearsalEndpoints;
   /** Stops everything in reverse order and removes the temporary folder; safe to call twice. */
   stop(): Promise<void>;
@@ -144,15 +138,24 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     );
 
     log("local", "deploying the emulator stack into moto_server with cdktf (about two and a half minutes)…");
+    let created = 0;
     const deployment = await deployEmulatorStack({
       endpoint: moto.endpoint,
       workDirectory,
       env: { [EMULATOR_SETTINGS_ENV]: overlayFile },
       signal,
-      onResourceCreated: (address, after) => log("local", `  created ${address} (${after})`),
+      onResourceCreated: (address, after) => {
+        created++;
+        log.detail("local", `  created ${address} (${after})`);
+      },
     });
     checkpoint();
-    log("local", `deployed in ${deployment.seconds.toFixed(1)} s: queue ${deployment.outputs.queue_url}, DLQ ${deployment.outputs.dlq_url}`);
+    log.detail("local", `deployed: queue ${deployment.outputs.queue_url}, DLQ ${deployment.outputs.dlq_url}`);
+    const queueName = (url: string | undefined) => (url ? queueNameOfUrl(url) : "-");
+    log(
+      "local",
+      `deployed in ${deployment.seconds.toFixed(1)} s (${created} resources): queue ${queueName(deployment.outputs.queue_url)}, DLQ ${queueName(deployment.outputs.dlq_url)}`,
+    );
 
     const sqs = new SQSClient(clientConfig);
     const lambda = new LambdaClient(clientConfig);
@@ -168,19 +171,37 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     const deployed = await readDeployedValues(deployment.stackDirectory);
     const api = deployed.get("data.aws_apigatewayv2_api.this") ?? {};
 
-    const application = new RehearsalApplication({ routeKey: settings.application.routeKey, onLine: (line) => log("app", line) });
+    const application = new RehearsalApplication({
+      routeKey: settings.application.routeKey,
+      onLine: (line) => log("app", line),
+      onDelivery: (line, delivery) => {
+        log.detail("app", line);
+        events.applicationReceived(delivery.webhookId, delivery.body);
+      },
+    });
     const functionName = (address: string) => String(deployed.get(address)?.function_name ?? "");
     const applicationFunction = await deployedBundle(lambda, functionName("aws_lambda_function.webhook_application"), "webhook-application");
     const applicationRole = await roles.assume(applicationFunction.roleArn, applicationFunction.config.functionName);
     const applicationSandboxes = new SandboxPool(applicationFunction.config, {
       aws: { endpoint: moto.endpoint, ...applicationRole },
       onLog: (line) => {
-        log("application", line);
+        log.detail("application", line);
         application.readLogLine(line);
       },
     });
     cleanups.push(() => applicationSandboxes.stop());
 
+    const forwarder = await deployedBundle(lambda, functionName("aws_lambda_function.webhook_event_producer"), "forwarder");
+    const mappingConfig = await readMappingConfiguration({ sqs, lambda }, forwarder.config.functionName, forwarder.config.codeDirectory);
+    // One line per webhook event, from the gateway's requests, the mapping's batches and the forwarder's log.
+    const events = new WebhookEvents({
+      forwarderEnvironment: mappingConfig.function.environment,
+      visibilityTimeoutSeconds: mappingConfig.visibilityTimeoutSeconds,
+      maxReceiveCount: mappingConfig.maxReceiveCount,
+      onLine: (line) => log(WEBHOOK_EVENTS, line),
+    });
+    // Stopped after the pollers (cleanups run in reverse): the last delivered lines are told.
+    cleanups.push(() => events.close());
     const gateway = await startLocalGateway({
       routes: gatewayRoutes(stack, deployed),
       sqs,
@@ -194,13 +215,20 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
         },
         policy: (functionArn) => readFunctionPolicy(lambda, functionArn),
       },
-      onRequest: (line) => log("gateway", line),
+      onRequest: (line, request) => {
+        log.detail("gateway", line);
+        events.gatewayRequest(request);
+      },
     });
     cleanups.push(() => gateway.stop());
     for (const route of gateway.routes) {
       const integration = route.integrationSubtype ?? `${route.integrationType} ${route.integrationUri?.split(":").slice(-2, -1)[0] ?? ""}`.trim();
-      log("local", `gateway route ${route.routeKey} -> ${integration} ${JSON.stringify(route.requestParameters)}`);
+      log.detail("local", `gateway route ${route.routeKey} -> ${integration} ${JSON.stringify(route.requestParameters)}`);
     }
+    log(
+      "local",
+      `gateway routes: ${gateway.routes.map((route) => `${route.routeKey} (${route.integrationSubtype ?? route.integrationType})`).join(", ")}`,
+    );
     application.servedBy(gateway);
     const control = await serveReleaseSwitch(application);
     cleanups.push(() => control.stop());
@@ -208,10 +236,10 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       Object.values(settings.sources).map((source) => [source.name, `${gateway.url}${routeKeyPath(source.routeKey)}`]),
     );
 
-    const forwarder = await deployedBundle(lambda, functionName("aws_lambda_function.webhook_event_producer"), "forwarder");
-    const mappingConfig = await readMappingConfiguration({ sqs, lambda }, forwarder.config.functionName, forwarder.config.codeDirectory);
     const localTargets = servedLocally(mappingConfig.function.environment, String(api.api_endpoint), gateway.url);
     const endpoints: RehearsalEndpoints = {
+      pid: process.pid,
+      stack: settings.stackName,
       gateway: gateway.url,
       moto: moto.endpoint,
       region: deployment.region,
@@ -220,21 +248,40 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       webhooks: webhookUrls,
       queueUrl: deployment.outputs.queue_url ?? "",
       dlqUrl: deployment.outputs.dlq_url ?? "",
+      outputs: outputsServedLocally(deployment.outputs, String(api.api_endpoint), gateway.url),
+      stackDirectory: deployment.stackDirectory,
+      logFile: options.logFile ?? "",
     };
     const endpointsText = `${JSON.stringify(endpoints, null, 2)}\n`;
-    writeFileAtomically(ENDPOINTS_FILE, endpointsText);
+    const endpointsPath = endpointsFile();
+    writeFileAtomically(endpointsPath, endpointsText);
     // Another rehearsal may have written its own since: that one is left alone.
     cleanups.push(() => {
-      if (existsSync(ENDPOINTS_FILE) && readFileSync(ENDPOINTS_FILE, "utf8") === endpointsText) rmSync(ENDPOINTS_FILE, { force: true });
+      if (existsSync(endpointsPath) && readFileSync(endpointsPath, "utf8") === endpointsText) rmSync(endpointsPath, { force: true });
     });
     const forwarderRole = await roles.assume(forwarder.roleArn, forwarder.config.functionName);
+    // CloudWatch Logs' part: the forwarder's EMF lines become metrics in the emulator (status, the dashboard).
+    const cloudwatch = new CloudWatchClient({ region: deployment.region, endpoint: moto.endpoint, credentials: EMULATOR_CREDENTIALS });
+    const metrics = new EmfMetrics(cloudwatch, (line) => log("metrics", line));
+    cleanups.push(async () => {
+      await metrics.flush();
+      cloudwatch.destroy();
+    });
+    const retryPolicy = parseRetryPolicy(localTargets[FORWARDER_ENV.retryPolicy]);
     const mapping = new LocalEventSourceMapping(
       { ...mappingConfig, function: { ...mappingConfig.function, environment: localTargets } },
       {
         sqs,
         lambda,
         onLine: (line) => log("mapping", line),
-        onFunctionLog: (line) => log("forwarder", line),
+        onBatchLine: (line) => log.detail("mapping", line),
+        onFunctionLog: (line) => {
+          metrics.readLogLine(line);
+          log.detail("forwarder", line);
+          events.forwarderLog(line);
+        },
+        onBatch: (records) => events.batch(records),
+        onSettled: (batch) => events.settled(batch),
         functionAws: { endpoint: moto.endpoint, ...forwarderRole },
       },
     );
@@ -242,6 +289,14 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     cleanups.push(() => mapping.stop());
     const fn = mappingConfig.function;
     log(
+      "local",
+      `event source mapping: batch size ${mappingConfig.batchSize}, concurrency ${mappingConfig.maximumConcurrency}; ` +
+        (retryPolicy
+          ? `retries inside the queue for ${retryPolicy.maxAgeSeconds} s (backoff ${retryPolicy.initialDelaySeconds}-${retryPolicy.maxDelaySeconds} s); `
+          : `a failure back after the ${mappingConfig.visibilityTimeoutSeconds} s visibility timeout; `) +
+        "polled while moto's copy is Enabled",
+    );
+    log.detail(
       "local",
       `event source mapping ${mappingConfig.uuid}: batch size ${mappingConfig.batchSize}, maximum concurrency ${mappingConfig.maximumConcurrency}, ` +
         `${mappingConfig.reportBatchItemFailures ? "ReportBatchItemFailures" : "no partial batch responses"} (polled here while moto's copy is Enabled: webhook-queue pause / resume); ` +
@@ -318,6 +373,20 @@ export function servedLocally(environment: Readonly<Record<string, string>>, api
     }
   }
   return { ...environment, [FORWARDER_ENV.sources]: JSON.stringify(local) };
+}
+
+/** The stack's outputs as the rehearsal serves them: the API endpoint, and each source's URL, on the local gateway. */
+export function outputsServedLocally(outputs: StackOutputs, apiEndpoint: string, gatewayUrl: string): StackOutputs {
+  const local = (url: string) => (apiEndpoint && url.startsWith(apiEndpoint) ? `${gatewayUrl}${url.slice(apiEndpoint.length)}` : url);
+  return {
+    ...outputs,
+    ...(outputs.apigateway_endpoint !== undefined && { apigateway_endpoint: local(outputs.apigateway_endpoint) }),
+    ...(outputs.webhook_sources && {
+      webhook_sources: Object.fromEntries(
+        Object.entries(outputs.webhook_sources).map(([name, source]) => [name, { ...source, url: local(source.url) }]),
+      ),
+    }),
+  };
 }
 
 /**

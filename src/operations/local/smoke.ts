@@ -22,11 +22,13 @@
  */
 import { GetQueueAttributesCommand, Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import { FORGED_REASON_PREFIX, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
 import { WebhookQueueSettings } from "../../infrastructure/settings";
 import { WEBHOOK_QUEUE_BIN } from "../../project";
 import { emulatorClientEnv } from "../emulator/moto-server";
 import { CommandError, run } from "../shared/run";
+import { STACKS_DIR_ENV } from "../shared/stack-files";
 import { signedHeaders } from "../shared/webhook-signing";
 import { Delivery } from "./application";
 import { Log, Rehearsal } from "./rehearsal";
@@ -338,28 +340,19 @@ export function inLaneOrder(deliveries: readonly Webhook[]): boolean {
   return true;
 }
 
-/** `webhook-queue <command> [args]` as an operator runs it against the emulator, its output logged; its stdout lines. */
+/**
+ * `webhook-queue --stack <stack> <command> [args]` as an operator runs it beside `npm run local`: the
+ * stack's outputs, moto_server and region from the rehearsal's endpoints.json; its output logged; its
+ * lines (stdout and stderr).
+ */
 async function runCli(rehearsal: Rehearsal, log: Log, command: string, args: readonly string[]): Promise<string[]> {
-  const { outputs, region } = rehearsal.deployment;
-  const argv = [
-    WEBHOOK_QUEUE_BIN,
-    "--endpoint-url",
-    rehearsal.moto.endpoint,
-    "--region",
-    region,
-    "--queue-url",
-    outputs.queue_url ?? "",
-    "--dlq-url",
-    outputs.dlq_url ?? "",
-    ...(outputs.held_groups_table ? ["--held-groups-table", outputs.held_groups_table] : []),
-    command,
-    ...args,
-  ];
-  log("smoke", `node ${argv.map((arg) => (arg === WEBHOOK_QUEUE_BIN ? "bin/webhook-queue.js" : arg)).join(" ")}`);
+  const argv = [WEBHOOK_QUEUE_BIN, "--stack", rehearsal.settings.stackName, command, ...args];
+  log("smoke", `npx webhook-queue ${argv.slice(1).join(" ")}`);
   const lines: string[] = [];
   try {
     await run(process.execPath, argv, {
-      env: emulatorClientEnv(),
+      // No stack deployed by hand in cdktf.out/stacks may stand in for the rehearsal's.
+      env: emulatorClientEnv({ [STACKS_DIR_ENV]: join(rehearsal.deployment.stackDirectory, "no-stacks-deployed-by-hand") }),
       timeoutMs: 180_000,
       onLine: (line) => {
         if (line.trim() === "") return;

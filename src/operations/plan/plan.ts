@@ -15,7 +15,8 @@ import { CDKTF_OUT_DIR } from "../../project";
 import { collect, parseCommandLine, ToolError, UsageError } from "../shared/command-line";
 import { EXIT_BLOCKED, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
 import { abortOnInterrupt, CommandError, STOPPED_ABORTED } from "../shared/run";
-import { emulatorEndpointOf, MixedStackFilesError, readSynthesizedStack, stackFileOf } from "../shared/stack-files";
+import { emulatorNotReady } from "../emulator/readiness";
+import { emulatorEndpointOf, MixedStackFilesError, readSynthesizedStack, stackFileOf, SynthesizedStack } from "../shared/stack-files";
 import { providerHint } from "../terraform/provider-installation";
 import { cdktf, terraform, terraformJson, terraformVersion } from "../terraform/terraform";
 import { PlanReview, TerraformPlanJson, formatReview, reviewPlan } from "./review";
@@ -61,7 +62,7 @@ export async function planStack(options: PlanStackOptions): Promise<PlanStackRes
     const known = existsSync(stacksDir) ? readdirSync(stacksDir).join(", ") : "none";
     throw new ToolError(`No stack "${options.stack}" in ${outputDir} (stacks: ${known}).`);
   }
-  if (stackFile.endsWith(".json")) await checkEmulatorReachable(stackDir);
+  if (stackFile.endsWith(".json")) await checkEmulator(stackDir, options);
   const version = terraformVersion();
   if (!version) throw new ToolError("terraform is not on the PATH: install Terraform >= 1.10 (the project is tested with 1.11.4).");
 
@@ -131,18 +132,26 @@ function stackFileIn(stackDir: string): string | undefined {
   }
 }
 
-/** The emulator stack's provider points at a local endpoint; say so plainly when nothing answers there. */
-async function checkEmulatorReachable(stackDir: string): Promise<void> {
-  const endpoint = emulatorEndpointOf(readSynthesizedStack(stackDir));
+/**
+ * The emulator stack's provider points at a local endpoint: refused in one line, with the command
+ * to run, when no moto_server answers there or it lacks the HTTP API the stack looks up (unless
+ * a var file or -var may name another one).
+ */
+async function checkEmulator(stackDir: string, options: PlanStackOptions): Promise<void> {
+  const stack = readSynthesizedStack(stackDir) as SynthesizedStack & {
+    readonly variable?: { readonly apigw_name?: { readonly default?: unknown } };
+    readonly provider?: { readonly aws?: readonly { readonly region?: string }[] };
+  };
+  const endpoint = emulatorEndpointOf(stack);
   if (!endpoint) return;
-  try {
-    await fetch(endpoint, { signal: AbortSignal.timeout(3000) });
-  } catch {
-    throw new ToolError(
-      `The stack's AWS provider points at ${endpoint}, where nothing answers. Start the emulator (moto_server -H 127.0.0.1 -p <port>) ` +
-        "and set WEBHOOK_QUEUE_EMULATOR_ENDPOINT=http://127.0.0.1:<port> before `npm run plan -- emulator` or `npm run deploy -- emulator`.",
-    );
-  }
+  const variablesGiven = (options.varFiles ?? []).length > 0 || (options.terraformArgs ?? []).some((arg) => /^-var(-file)?(=|$)/.test(arg));
+  const apigwName = stack.variable?.apigw_name?.default;
+  const problem = await emulatorNotReady({
+    endpoint,
+    region: stack.provider?.aws?.[0]?.region ?? "us-east-1",
+    apigwName: typeof apigwName === "string" && !variablesGiven ? apigwName : undefined,
+  });
+  if (problem) throw new ToolError(problem);
 }
 
 /** The text review `npm run plan` and `npm run deploy` print. */

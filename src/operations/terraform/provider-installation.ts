@@ -163,6 +163,27 @@ export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   };
 }
 
+/** The cdktf commands that lock providers first (`terraform providers lock` for every platform, from the registry). */
+const CDKTF_LOCKING_COMMANDS = new Set(["diff", "plan", "deploy", "apply", "destroy"]);
+const SKIP_PROVIDER_LOCK = "--skip-provider-lock";
+
+/**
+ * A cdktf command line as it must run under `installation`: with a mirror, a locking command gets
+ * `--skip-provider-lock` (cdktf's lock step asks the registry for every platform's checksums,
+ * which a mirror cannot answer; `terraform init` still writes the lock file for this platform).
+ * `note`: why it was added, for stderr; undefined when the command is unchanged.
+ */
+export function cdktfCommandLine(args: readonly string[], installation: ProviderInstallation): { args: string[]; note?: string } {
+  const subcommand = args.find((arg) => !arg.startsWith("-"));
+  if (installation.kind !== "mirror" || !subcommand || !CDKTF_LOCKING_COMMANDS.has(subcommand) || args.includes(SKIP_PROVIDER_LOCK)) {
+    return { args: [...args] };
+  }
+  return {
+    args: [...args, SKIP_PROVIDER_LOCK],
+    note: `cdktf ${subcommand}: ${SKIP_PROVIDER_LOCK} added: providers come from the filesystem mirror ${installation.path}, which cannot answer cdktf's lock step (every platform's checksums, from the registry)`,
+  };
+}
+
 /** Each provider line's constraint, for messages: `6.x: >= 6.12.0, < 7.0.0; 5.100: 5.100.0`. */
 function stackLines(): string {
   return Object.entries(AWS_PROVIDER_LINES)
@@ -204,7 +225,9 @@ if (require.main === module) {
       process.stderr.write(`providers: ${describeInstallation(chooseProviderInstallation())}\n`);
       if (env.TF_CLI_CONFIG_FILE && env.TF_CLI_CONFIG_FILE !== process.env.TF_CLI_CONFIG_FILE) process.stdout.write(`${env.TF_CLI_CONFIG_FILE}\n`);
     } else {
-      run(command[0], command.slice(1), { env, inherit: true }).then(
+      const cdktfLine = command[0] === "cdktf" ? cdktfCommandLine(command.slice(1), chooseProviderInstallation()) : undefined;
+      if (cdktfLine?.note) process.stderr.write(`${cdktfLine.note}\n`);
+      run(command[0], cdktfLine?.args ?? command.slice(1), { env, inherit: true }).then(
         (result) => (process.exitCode = result.code),
         (error: Error & { result?: { code: number } }) => {
           process.exitCode = error.result?.code ?? 1;

@@ -166,14 +166,14 @@ export async function moveMessages(request: MoveRequest): Promise<CommandResult>
         ),
       onWaiting: (inFlight) =>
         progress(`waiting for ${inFlight} in-flight ${QUEUE_LABELS[from.role]} messages (held by another reader or a killed run) to come back`),
-      // A held group's copies are counted on its hold, and its copies delivered from the first one on.
-      countCopy: async (groupId, delta) => {
+      // A held group's copies are recorded on its hold, and its copies delivered from the first one on.
+      recordCopy: async (groupId, deduplicationId, what) => {
         if (!request.holds || !heldAtStart.has(groupId)) return;
         if (!redriving.has(groupId)) {
           await request.holds.startRedriving(groupId);
           redriving.add(groupId);
         }
-        await request.holds.countCopies(groupId, delta);
+        await request.holds.recordCopy(groupId, deduplicationId, what);
       },
     });
   try {
@@ -238,7 +238,7 @@ async function releaseHolds(context: {
     }
     if (!request.to) {
       // A discard: released only if nothing arrived behind the discarded dead letters meanwhile.
-      if (await holds.release(group, start.deadLettered)) outcomes.push({ group, outcome: "released" });
+      if (await holds.release(start)) outcomes.push({ group, outcome: "released" });
       else stay(`webhooks were held behind it meanwhile: put them back with "webhook-queue redrive --group ${group}"`);
       continue;
     }
@@ -252,15 +252,21 @@ async function releaseHolds(context: {
         stay(`a copy was dead-lettered again (${hold.reason ?? "no reason"}); it and the rest of the group wait in the DLQ`);
         break;
       }
-      if (hold.copiesSettled < hold.copiesSent) {
+      const settled = new Set(hold.copiesSettled);
+      const unsettled = hold.copiesSent.filter((copy) => !settled.has(copy)).length;
+      if (unsettled > 0) {
         if (Date.now() > deadline || context.stopRequested()) {
           stay(
-            `${hold.copiesSent - hold.copiesSettled} of ${hold.copiesSent} copies not delivered yet (the forwarder keeps retrying them); ` +
+            `${unsettled} of ${hold.copiesSent.length} copies not delivered yet (the forwarder keeps retrying them); ` +
               `run "webhook-queue redrive --group ${group}" again to release it once they are`,
           );
           break;
         }
-        progress(terminalSafe(`group ${group}: ${hold.copiesSettled} of ${hold.copiesSent} copies delivered; waiting before releasing it`));
+        progress(
+          terminalSafe(
+            `group ${group}: ${hold.copiesSent.length - unsettled} of ${hold.copiesSent.length} copies delivered; waiting before releasing it`,
+          ),
+        );
         await new Promise((resolve) => setTimeout(resolve, 1000));
         continue;
       }
@@ -273,7 +279,7 @@ async function releaseHolds(context: {
         break;
       }
       if (again.moved.length > 0) continue;
-      if (await holds.release(group, hold.deadLettered)) {
+      if (await holds.release(hold)) {
         outcomes.push({ group, outcome: "released" });
         break;
       }

@@ -6,12 +6,14 @@ import { collect, integerIn } from "../../shared/command-line";
 import { EXIT_FAILURE, EXIT_OK } from "../../shared/exit-codes";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { SignatureScheme } from "../../../../lambda/forwarder/signatures";
+import { RehearsalEndpoints } from "../../shared/running-rehearsal";
 import { signedHeaders } from "../../shared/webhook-signing";
+import { clientConfig } from "../aws";
 import { CliCommand } from "../command";
 import { GlobalOptions } from "../options";
 import { CliError, UsageError } from "../errors";
 import { CommandResult } from "../output";
-import { parseRouteKey, readStackOutputs, readWebhookRouteKey } from "../stack-outputs";
+import { findStack, parseRouteKey, readWebhookRouteKey } from "../stack-outputs";
 
 interface SendOptions {
   readonly source?: string;
@@ -67,12 +69,15 @@ interface Target {
   readonly url: string;
   /** The source's signature scheme, when it has one and the stack says so. */
   readonly scheme?: SignatureScheme;
+  /** The running `npm run local` rehearsal whose outputs --stack found (its SSM holds the secrets). */
+  readonly rehearsal?: RehearsalEndpoints;
 }
 
-async function target(values: SendOptions, stack: string | undefined, stacksDir: string | undefined): Promise<Target> {
+async function target(values: SendOptions, global: GlobalOptions): Promise<Target> {
+  const { stack, stacksDir } = global;
   if (values.url && !values.source) return { method: "POST", url: values.url };
   if (!stack) throw new UsageError(values.source ? "--source needs --stack NAME (the stack's sources)" : "no target: pass --url URL or --stack NAME");
-  const outputs = await readStackOutputs(stack, stacksDir);
+  const { outputs, directory, rehearsal } = await findStack(stack, stacksDir, global.endpointUrl);
   if (values.source) {
     const source = outputs.webhook_sources?.[values.source];
     if (!source) {
@@ -85,11 +90,12 @@ async function target(values: SendOptions, stack: string | undefined, stacksDir:
       method: parseRouteKey(source.route_key).method,
       url: values.url ?? source.url,
       ...(source.signature && { scheme: source.signature as unknown as SignatureScheme }),
+      rehearsal,
     };
   }
-  const { method, path } = parseRouteKey(readWebhookRouteKey(stack, stacksDir));
+  const { method, path } = parseRouteKey(readWebhookRouteKey(stack, directory));
   if (!outputs.apigateway_endpoint) throw new CliError(`stack ${stack} has no output apigateway_endpoint: deploy it first`);
-  return { method, url: `${outputs.apigateway_endpoint.replace(/\/+$/, "")}${path}` };
+  return { method, url: `${outputs.apigateway_endpoint.replace(/\/+$/, "")}${path}`, rehearsal };
 }
 
 /** Where a signing secret may come from besides SSM: the environment. */
@@ -104,8 +110,8 @@ export function refuseSecretOption(): never {
   );
 }
 
-async function readSecretParameter(name: string, global: GlobalOptions): Promise<string> {
-  const ssm = new SSMClient({ region: global.region, endpoint: global.endpointUrl });
+async function readSecretParameter(name: string, global: GlobalOptions, rehearsal: RehearsalEndpoints | undefined): Promise<string> {
+  const ssm = new SSMClient(clientConfig(global, [], process.env, rehearsal));
   try {
     const response = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     if (!response.Parameter?.Value) throw new CliError(`SSM parameter ${name} has no value`);
@@ -119,7 +125,11 @@ async function readSecretParameter(name: string, global: GlobalOptions): Promise
  * The secret to sign with and where it came from: --secret-file (its trailing newline dropped), --secret-parameter
  * (SSM, decrypted), else the environment variable; undefined when none is given. An empty secret is a usage error.
  */
-async function signingSecret(values: SendOptions, global: GlobalOptions): Promise<{ secret: string; from: string } | undefined> {
+async function signingSecret(
+  values: SendOptions,
+  global: GlobalOptions,
+  rehearsal: RehearsalEndpoints | undefined,
+): Promise<{ secret: string; from: string } | undefined> {
   const fromEnvironment = process.env[SIGNING_SECRET_ENV];
   if (values.secretFile !== undefined && values.secretParameter !== undefined)
     throw new UsageError("give --secret-file or --secret-parameter, not both");
@@ -131,7 +141,7 @@ async function signingSecret(values: SendOptions, global: GlobalOptions): Promis
     const text = (await readInput("--secret-file", values.secretFile)).toString("utf8");
     given = { secret: text.replace(/\r?\n$/, ""), from: `--secret-file ${values.secretFile}` };
   } else if (values.secretParameter !== undefined) {
-    given = { secret: await readSecretParameter(values.secretParameter, global), from: `--secret-parameter ${values.secretParameter}` };
+    given = { secret: await readSecretParameter(values.secretParameter, global, rehearsal), from: `--secret-parameter ${values.secretParameter}` };
   } else if (fromEnvironment !== undefined) {
     given = { secret: fromEnvironment, from: SIGNING_SECRET_ENV };
   }
@@ -175,8 +185,8 @@ export const sendCommand: CliCommand<SendOptions> = {
     const headers = new Headers(values.header.map(parseHeader));
     headers.set("content-type", values.contentType);
     const body = await requestBody(values.file, values.sample);
-    const { method, url, scheme } = await target(values, global.stack, global.stacksDir);
-    const signing = await signingSecret(values, global);
+    const { method, url, scheme, rehearsal } = await target(values, global);
+    const signing = await signingSecret(values, global, rehearsal);
     if (signing !== undefined) {
       if (!scheme)
         throw new UsageError(

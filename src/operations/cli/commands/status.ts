@@ -11,8 +11,10 @@ import { queueNameOfUrl } from "../../shared/queue-pair";
 import { AwsClients, QueueState, openQueues } from "../aws";
 import { CliCommand } from "../command";
 import { explainError } from "../errors";
-import { EventSourceMappingState, listEventSourceMappings, stateText } from "../event-source-mappings";
+import { EventSourceMappingState, listEventSourceMappings, polledLocallyText, stateText } from "../event-source-mappings";
 import { Hold, HeldGroups } from "../held-groups";
+import { DELIVERY_METRICS } from "../../../../lambda/forwarder/contract";
+import { formatMilliseconds, HOUR_SECONDS, lastHourBySource, SourceHour, sourcesWithMetrics, sparkline } from "../delivery-stats";
 import { CommandResult, formatAge, formatTable } from "../output";
 
 /** How far back status looks for a datapoint of the oldest age. */
@@ -97,7 +99,7 @@ export const statusCommand: CliCommand = {
   },
 
   async run(global): Promise<CommandResult> {
-    const { clients, queue, dlq, quarantine, heldGroupsTable } = await openQueues(global, {
+    const { clients, queue, dlq, quarantine, heldGroupsTable, rehearsal } = await openQueues(global, {
       queue: "optional",
       dlq: "optional",
       quarantine: "optional",
@@ -120,11 +122,15 @@ export const statusCommand: CliCommand = {
           `event source mapping ${mapping.uuid}: ${stateText(mapping.state)}, function ${mapping.functionArn}, batch size ${mapping.batchSize}` +
             (mapping.lastProcessingResult ? `, last result ${mapping.lastProcessingResult}` : ""),
         );
+        if (rehearsal) lines.push(polledLocallyText(rehearsal, mapping.state));
       }
     }
     lines.push(...heldGroupsText(holds));
+    const deliveries = await deliveriesLastHour(clients, mappings);
+    lines.push(...deliveriesText(deliveries, process.stdout.isTTY === true));
     return {
       document: {
+        deliveriesLastHour: deliveries ?? null,
         heldGroups: holds === undefined ? null : "error" in holds ? holds : holds.map(holdDocument),
         queue: queue ? queueDocument(queue, ageOf(queue)) : null,
         dlq: dlq ? queueDocument(dlq, ageOf(dlq)) : null,
@@ -136,6 +142,58 @@ export const statusCommand: CliCommand = {
     };
   },
 };
+
+type Deliveries = { service: string; from: string; to: string; sources: SourceHour[] } | { service: string; error: string };
+
+/** The last hour per source of the forwarder that reads the queue (its function's name is the metrics' `service`). */
+async function deliveriesLastHour(
+  clients: AwsClients,
+  mappings: EventSourceMappingState[] | { error: string } | undefined,
+): Promise<Deliveries | undefined> {
+  const functionArn = mappings && !("error" in mappings) ? mappings.find((mapping) => mapping.functionArn)?.functionArn : undefined;
+  if (!functionArn) return undefined;
+  const service = functionArn.split(":").pop()!;
+  const now = new Date();
+  try {
+    const sources = await sourcesWithMetrics(clients.cloudwatch, service);
+    return {
+      service,
+      from: new Date(now.getTime() - HOUR_SECONDS * 1000).toISOString(),
+      to: now.toISOString(),
+      sources: await lastHourBySource(clients.cloudwatch, service, sources, now),
+    };
+  } catch (error) {
+    return { service, error: explainError(error).message };
+  }
+}
+
+/** One row per source; the deliveries per five minutes as a sparkline where a terminal shows it. */
+function deliveriesText(deliveries: Deliveries | undefined, terminal: boolean): string[] {
+  if (deliveries === undefined) return [];
+  const title = `deliveries in the last hour, per source (CloudWatch ${DELIVERY_METRICS.namespace}, service ${deliveries.service})`;
+  if ("error" in deliveries) return [`${title}: cannot read (${deliveries.error})`];
+  if (deliveries.sources.length === 0) return [`${title}: none (no delivery metric yet)`];
+  const rows = deliveries.sources.map((hour) => [
+    terminalSafe(hour.source),
+    ...[hour.delivered, hour.failed, hour.retried, hour.quarantined, hour.deadLettered, hour.held].map(String),
+    formatMilliseconds(hour.p50Ms),
+    formatMilliseconds(hour.p99Ms),
+    ...(terminal ? [sparkline(hour.deliveredPerFiveMinutes)] : []),
+  ]);
+  const headers = [
+    "SOURCE",
+    "DELIVERED",
+    "FAILED",
+    "RETRIED",
+    "QUARANTINED",
+    "DEAD-LETTERED",
+    "HELD",
+    "P50",
+    "P99",
+    ...(terminal ? ["DELIVERED / 5 MIN"] : []),
+  ];
+  return [`${title}; P50, P99: from the SaaS's POST to the delivery`, formatTable(headers, rows)];
+}
 
 async function heldGroups(table: HeldGroups): Promise<Hold[] | { error: string }> {
   try {

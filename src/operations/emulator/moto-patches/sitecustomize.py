@@ -67,10 +67,10 @@ And one place where moto forgets what SQS remembers:
   number. moto compares with the messages still queued, so a provider's retry after the
   first delivery was received and deleted is queued and delivered again. Patched: each FIFO
   queue remembers every accepted deduplication ID for the window (per group when its
-  DeduplicationScope is messageGroup); a duplicate is not queued and gets the first send's
-  MessageId and SequenceNumber. A message a redrive policy moves into a DLQ is not a send:
-  the window does not apply to it. WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS shortens the window
-  (300 s) for tests.
+  DeduplicationScope is messageGroup, where moto compared queue-wide); a duplicate is not
+  queued and gets the first send's MessageId and SequenceNumber. A message a redrive policy
+  moves into a DLQ is not a send: the window does not apply to it.
+  WEBHOOK_QUEUE_MOTO_DEDUPLICATION_SECONDS shortens the window (300 s) for tests.
 
 And one speed-up: SQS's clock (`moto.sqs.models.unix_time[_millis]`) reads time.time()
 instead of going through datetime objects. A receive reads it twice per message per pass
@@ -85,6 +85,12 @@ And one place where moto does Lambda's work itself:
   (here: `npm run local`'s event source mapping) are what receive. Patched: a queue knows
   no event source mapping, so a send never invokes anything; the mappings stay in moto's
   Lambda (List/Get/UpdateEventSourceMapping, Enabled and Disabled as set).
+
+And one CloudWatch statistic moto lacks:
+
+- Percentiles (`p50`, `p99`, ...), which GetMetricData, dashboards and `webhook-queue status` ask
+  for: moto computes Sum, Average, Minimum, Maximum and SampleCount, and returns nothing for the
+  rest. Patched: a percentile is the nearest-rank value of the period's raw values.
 
 Nothing else is changed. docs/terraform.md lists these under "Emulator quirks".
 """
@@ -356,8 +362,41 @@ try:
                 # Accepted, not queued: SQS answers with the first message's ID and sequence number.
                 _, message.id, message.sequence_number = first
                 return None
+            if queue.deduplication_scope == "messageGroup":
+                # moto's own check would drop it for a queued message of another group with the same
+                # ID; the window above has decided, per group. What moto then does: queue it, wake polls.
+                with queue._messages_lock:
+                    queue._messages.append(message)
+                    queue._messages_lock.notify_all()
+                return None
         return _moto_add_message(queue, message)
 
     Queue.add_message = _add_message
 except Exception as error:  # an unexpected moto version: run unpatched, but say so
     print(f"[webhook-queue] moto SQS deduplication window patch not applied: {error!r}", file=sys.stderr)
+
+try:
+    import math
+    import re
+
+    from moto.cloudwatch.models import Statistics
+
+    # CloudWatch's percentile statistics (p50, p99, p99.9), which GetMetricData and the dashboards
+    # ask for; moto knows only Sum, Average, Minimum, Maximum and SampleCount (None for the rest).
+    _PERCENTILE = re.compile(r"p(\d{1,2}(\.\d+)?|100)")
+    _moto_statistic = Statistics.get_statistics_for_type
+
+    def _get_statistics_for_type(stats, stat):
+        match = _PERCENTILE.fullmatch(stat) if isinstance(stat, str) else None
+        if match is None:
+            return _moto_statistic(stats, stat)
+        values = sorted(stats.metric_single_values_list)
+        if not values:
+            return None
+        # Nearest rank over the values in the period, as CloudWatch computes a percentile of raw values.
+        rank = max(1, math.ceil(float(match.group(1)) / 100 * len(values)))
+        return values[rank - 1]
+
+    Statistics.get_statistics_for_type = _get_statistics_for_type
+except Exception as error:  # an unexpected moto version: run unpatched, but say so
+    print(f"[webhook-queue] moto CloudWatch percentile patch not applied: {error!r}", file=sys.stderr)

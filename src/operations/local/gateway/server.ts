@@ -35,8 +35,21 @@ export interface LocalGatewayOptions {
   readonly iam?: IamAuthority;
   /** @default a free port */
   readonly port?: number;
-  /** One line per request, e.g. `POST /sqs-hook -> 200 (SendMessage ...)`. */
-  readonly onRequest?: (line: string) => void;
+  /** One line per request, e.g. `POST /sqs-hook -> 200 (SendMessage ...)`, and the same as fields. */
+  readonly onRequest?: (line: string, request: GatewayRequest) => void;
+}
+
+/** A request as the gateway answered it. */
+export interface GatewayRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** Why, or what the integration did, e.g. `release in progress`, `SendMessage group g MessageId m`. */
+  readonly detail: string;
+  /** The route it matched. */
+  readonly routeKey?: string;
+  /** What an SQS-SendMessage integration queued. */
+  readonly queued?: { readonly messageId: string; readonly messageGroupId?: string; readonly deduplicationId?: string };
 }
 
 export interface LocalGateway {
@@ -81,8 +94,16 @@ interface Exchange {
 async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise<GatewayAnswer> {
   const { request, url } = exchange;
   const method = request.method ?? "GET";
-  const log = (status: number, detail: string) => options.onRequest?.(`${method} ${url.pathname} -> ${status}${detail ? ` (${detail})` : ""}`);
   const matched = matchRoute(options.routes, method, url.pathname);
+  const log: Log = (status, detail, queued) =>
+    options.onRequest?.(`${method} ${url.pathname} -> ${status}${detail ? ` (${detail})` : ""}`, {
+      method,
+      path: url.pathname,
+      status,
+      detail,
+      routeKey: matched?.route.routeKey,
+      ...(queued && { queued }),
+    });
   if (!matched) {
     log(404, "no route");
     return NOT_FOUND;
@@ -111,7 +132,7 @@ async function handle(exchange: Exchange, options: LocalGatewayOptions): Promise
   return INTERNAL_SERVER_ERROR;
 }
 
-type Log = (status: number, detail: string) => void;
+type Log = (status: number, detail: string, queued?: GatewayRequest["queued"]) => void;
 
 /** API Gateway's IAM check of the request against the route's ARN on the `$default` stage. */
 async function authorize(exchange: Exchange, options: LocalGatewayOptions): Promise<IamDecision> {
@@ -174,7 +195,13 @@ async function sendToQueue({ exchange, route, pathParameters, options, log }: In
   }
   const result = await sendMessageAsIntegration(options.sqs, parameters);
   const sent = (result.body as { SendMessageResponse?: { SendMessageResult?: { MessageId?: string } } }).SendMessageResponse?.SendMessageResult;
-  log(result.status, sent ? `SendMessage group ${parameters.MessageGroupId ?? "-"} MessageId ${sent.MessageId}` : JSON.stringify(result.body));
+  log(
+    result.status,
+    sent ? `SendMessage group ${parameters.MessageGroupId ?? "-"} MessageId ${sent.MessageId}` : JSON.stringify(result.body),
+    sent?.MessageId
+      ? { messageId: sent.MessageId, messageGroupId: parameters.MessageGroupId, deduplicationId: parameters.MessageDeduplicationId }
+      : undefined,
+  );
   return result;
 }
 

@@ -1,0 +1,72 @@
+/**
+ * What a running `npm run local` tells the other tools: where its parts listen, its stack's outputs
+ * as it serves them, and its pid. Written to `<local folder>/endpoints.json` once the rehearsal is
+ * ready and removed when it stops; `webhook-queue --stack emulator` reads it when the stack has no
+ * deployed outputs of its own (the rehearsal's state lives in a temporary folder).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { BUILD_DIR } from "../../project";
+import { StackOutputs } from "./stack-files";
+
+/** Where `npm run local` writes endpoints.json and its logs. @default <project>/.build/local */
+export const LOCAL_DIR_ENV = "WEBHOOK_QUEUE_LOCAL_DIR";
+
+export function localDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env[LOCAL_DIR_ENV] || join(BUILD_DIR, "local"));
+}
+
+export function endpointsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(localDirectory(env), "endpoints.json");
+}
+
+/** Where the rehearsal's parts listen, and what the CLI needs of it: `.build/local/endpoints.json`. */
+export interface RehearsalEndpoints {
+  /** The rehearsal's process: the file counts only while it runs. */
+  readonly pid: number;
+  /** The stack it deployed (`emulator`). */
+  readonly stack: string;
+  readonly gateway: string;
+  /** moto_server, where the stack lives. */
+  readonly moto: string;
+  readonly region: string;
+  /** The dummy application's webhook on the gateway. */
+  readonly application: string;
+  /** The release switch: POST `{"inProgress": true}` to `<control>/release`. */
+  readonly control: string;
+  /** Each source's webhook URL. */
+  readonly webhooks: Readonly<Record<string, string>>;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  /** The stack's terraform outputs as the rehearsal serves them: the API endpoint and each source's URL on the local gateway. */
+  readonly outputs: StackOutputs;
+  /** The folder of the stack it deployed (its cdk.tf.json). */
+  readonly stackDirectory: string;
+  /** The rehearsal's whole log (JSON lines). */
+  readonly logFile: string;
+}
+
+/** Whether a process with this pid runs (one of another user's counts). */
+export function processRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The running rehearsal's endpoints; undefined without the file, or when its process is gone (a rehearsal killed with SIGKILL leaves it). */
+export function readRunningRehearsal(env: NodeJS.ProcessEnv = process.env): RehearsalEndpoints | undefined {
+  const file = endpointsFile(env);
+  if (!existsSync(file)) return undefined;
+  let endpoints: Partial<RehearsalEndpoints>;
+  try {
+    endpoints = JSON.parse(readFileSync(file, "utf8")) as Partial<RehearsalEndpoints>;
+  } catch {
+    return undefined;
+  }
+  const complete = typeof endpoints.moto === "string" && typeof endpoints.stack === "string" && typeof endpoints.outputs === "object";
+  return complete && processRuns(Number(endpoints.pid)) ? (endpoints as RehearsalEndpoints) : undefined;
+}
