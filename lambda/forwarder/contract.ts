@@ -67,7 +67,6 @@ export const DELIVERY_COUNTS = {
   deadLettered: DELIVERY_METRICS.deadLettered,
   held: DELIVERY_METRICS.held,
 } as const;
-export type DeliveryOutcome = keyof typeof DELIVERY_COUNTS;
 
 /** The dimensions of the delivery metrics besides `service`. */
 export const METRIC_DIMENSIONS = { source: "source", target: "target" } as const;
@@ -94,12 +93,10 @@ export const MESSAGE_ATTRIBUTES = {
  * release): `redrive-<message ID it was copied from>`. No route writes one.
  */
 export const REDRIVEN_DEDUPLICATION_PREFIX = "redrive-";
+const REDRIVEN_COPY = new RegExp(`^${REDRIVEN_DEDUPLICATION_PREFIX}[^:]+$`);
 export function isRedrivenCopy(deduplicationId: string | undefined): boolean {
-  return deduplicationId !== undefined && /^redrive-[^:]+$/.test(deduplicationId);
+  return deduplicationId !== undefined && REDRIVEN_COPY.test(deduplicationId);
 }
-
-/** The deduplication ID the forwarder gives a webhook it sends to the DLQ: `dead-<its message ID in the queue>`. */
-export const DEAD_LETTER_DEDUPLICATION_PREFIX = "dead-";
 
 /**
  * Retries inside the queue: after a failed delivery the forwarder hides the message for a backoff

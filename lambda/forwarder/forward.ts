@@ -15,7 +15,7 @@ import { failedRecordOf, retryAfterSeconds, retryDecision } from "./retry";
 import { AwsCredentials, signRequest } from "./sigv4";
 import { signatureHeaders, signStandardWebhook, verifySignature } from "./signatures";
 import { Source, sourceOfGroup, SourceTable, Target } from "./sources";
-import { TrustedFacts, trustRecord } from "./trust";
+import { attribute, TrustedFacts, trustRecord } from "./trust";
 
 /** A record that must go back to the queue; the batch processor reports it in batchItemFailures. */
 export class RecordNotForwardedError extends Error {
@@ -63,11 +63,6 @@ export interface RetryInQueue {
   readonly holds?: Holds;
   /** In [0, 1), for the jitter. @default Math.random */
   readonly random?: () => number;
-}
-
-/** The attribute's string value. */
-function attribute(record: SQSRecord, name: string): string | undefined {
-  return record.messageAttributes?.[name]?.stringValue;
 }
 
 /** Why a record cannot be sent at all, or undefined when it can. */

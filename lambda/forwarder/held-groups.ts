@@ -74,24 +74,36 @@ export function holdOf(item: Record<string, AttributeValue>): Hold {
 /** Attribute names as placeholders: `state` and `source` are DynamoDB reserved words. */
 const NAMES = Object.fromEntries(Object.values(HELD_GROUP).map((name) => [`#${name}`, name]));
 
-function isConditionFailure(error: unknown): boolean {
+/** The placeholders the expressions use (DynamoDB refuses unused ones). */
+export function namesIn(...expressions: readonly (string | undefined)[]): Record<string, string> {
+  const text = `${expressions.filter(Boolean).join(" ")} `;
+  return Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => new RegExp(`${placeholder}\\b`).test(text)));
+}
+
+/** A held group's key. */
+export const heldGroupKey = (group: string): Record<string, AttributeValue> => ({ [HELD_GROUP.group]: { S: group } });
+
+/** DynamoDB's answer to a failed condition: for the writers here, an answer, not an error. */
+export function isConditionFailure(error: unknown): boolean {
   return (error as Error)?.name === "ConditionalCheckFailedException";
 }
 
 /** The holds of one invocation's groups, read once from `tableName`. */
 export function heldGroups(tableName: string, groups: readonly string[], now: () => number = Date.now): Holds {
   let known: Promise<Map<string, Hold | undefined>> | undefined;
-  const key = (group: string) => ({ [HELD_GROUP.group]: { S: group } });
 
   const load = async (): Promise<Map<string, Hold | undefined>> => {
     const holds = new Map<string, Hold | undefined>(groups.map((group) => [group, undefined]));
     if (groups.length === 0) return holds;
     const { client, sdk } = await dynamodb();
-    let keys: Record<string, AttributeValue>[] = [...new Set(groups)].map(key);
+    let keys: Record<string, AttributeValue>[] = [...new Set(groups)].map(heldGroupKey);
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt === 5) throw new Error(`the held-groups table ${tableName} left ${keys.length} group(s) unread after 5 tries`);
       const answer = await client.send(new sdk.BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of answer.Responses?.[tableName] ?? []) holds.set(holdOf(item).group, holdOf(item));
+      for (const item of answer.Responses?.[tableName] ?? []) {
+        const hold = holdOf(item);
+        holds.set(hold.group, hold);
+      }
       keys = answer.UnprocessedKeys?.[tableName]?.Keys ?? [];
       if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
     }
@@ -100,15 +112,14 @@ export function heldGroups(tableName: string, groups: readonly string[], now: ()
 
   const update = async (group: string, expression: string, values: Record<string, AttributeValue>, condition?: string): Promise<Hold | undefined> => {
     const { client, sdk } = await dynamodb();
-    const used = Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => `${expression} ${condition ?? ""} `.match(`${placeholder}\\b`)));
     try {
       const answer = await client.send(
         new sdk.UpdateItemCommand({
           TableName: tableName,
-          Key: key(group),
+          Key: heldGroupKey(group),
           UpdateExpression: expression,
           ...(condition !== undefined && { ConditionExpression: condition }),
-          ExpressionAttributeNames: used,
+          ExpressionAttributeNames: namesIn(expression, condition),
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
         }),

@@ -16,6 +16,7 @@ import { forwardRecord, RetryInQueue, sqsRecordsOf } from "./forward";
 import { heldGroups } from "./held-groups";
 import { deliveryMetrics } from "./metrics";
 import { deadLetter, quarantine } from "./set-aside";
+import { changeVisibility } from "./sqs";
 import { secretValues } from "./secrets";
 import { lambdaCredentials } from "./sigv4";
 import { sourceTableOf } from "./sources";
@@ -120,20 +121,3 @@ function retryInQueue(records: readonly SQSRecord[]): (RetryInQueue & { holdBack
 }
 
 type HoldBackSkipped = (records: readonly SQSRecord[], failed: ReadonlySet<string>) => Promise<void>;
-
-let sqs: import("@aws-sdk/client-sqs").SQSClient | undefined;
-
-async function changeVisibility(queueUrl: string, entries: readonly { readonly receiptHandle: string; readonly seconds: number }[]): Promise<void> {
-  if (entries.length === 0) return;
-  // Loaded on first use, like the quarantine's client: a healthy target never needs it.
-  const { ChangeMessageVisibilityBatchCommand, SQSClient } = await import("@aws-sdk/client-sqs");
-  sqs ??= new SQSClient({});
-  const answer = await sqs.send(
-    new ChangeMessageVisibilityBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: entries.map((entry, index) => ({ Id: String(index), ReceiptHandle: entry.receiptHandle, VisibilityTimeout: entry.seconds })),
-    }),
-  );
-  const failed = answer.Failed ?? [];
-  if (failed.length > 0) throw new Error(`ChangeMessageVisibility failed: ${failed.map((entry) => entry.Message ?? entry.Code).join("; ")}`);
-}

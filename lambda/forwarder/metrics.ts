@@ -6,9 +6,9 @@
  * failed POSTs).
  */
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import { DELIVERY_COUNTS, DELIVERY_METRICS, DeliveryOutcome, METRIC_DIMENSIONS } from "./contract";
+import { DELIVERY_COUNTS, DELIVERY_METRICS, METRIC_DIMENSIONS } from "./contract";
 
-type Counted = DeliveryOutcome;
+type Counted = keyof typeof DELIVERY_COUNTS;
 
 /** What one invocation records. */
 export interface DeliveryMetrics {

@@ -9,11 +9,13 @@
  * - Dead letter: a webhook whose retry budget is spent, and the webhooks of its group held behind
  *   it (./held-groups.ts), go to the DLQ, in order (`webhook-queue redrive`).
  */
-import type { MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
+import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import { DEAD_LETTER_DEDUPLICATION_PREFIX, MESSAGE_ATTRIBUTES } from "./contract";
+import { MESSAGE_ATTRIBUTES } from "./contract";
+import { sqs } from "./sqs";
 
-let client: SQSClient | undefined;
+/** The deduplication IDs of what the forwarder sets aside: `<prefix><its message ID in the queue>`. */
+const DEDUPLICATION_PREFIX = { quarantine: "quarantine-", deadLetter: "dead-" } as const;
 
 /** Longest reason kept; a reason is short anyway. */
 export const MAX_REASON_CHARS = 256;
@@ -50,12 +52,10 @@ async function setAside(
   reason: string,
   deduplicationPrefix: string,
 ): Promise<string> {
-  // Loaded on first use: most invocations never set anything aside.
-  const { SendMessageCommand, SQSClient } = await import("@aws-sdk/client-sqs");
-  client ??= new SQSClient({});
+  const { sdk, client } = await sqs();
   const send = (attributes: Record<string, MessageAttributeValue>) =>
-    client!.send(
-      new SendMessageCommand({
+    client.send(
+      new sdk.SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: record.body,
         MessageGroupId: record.attributes.MessageGroupId,
@@ -74,10 +74,10 @@ async function setAside(
 
 /** Sends the record to the quarantine queue with a `quarantine-reason`. */
 export function quarantine(record: SQSRecord, reason: string, quarantineQueueUrl: string): Promise<string> {
-  return setAside(record, quarantineQueueUrl, MESSAGE_ATTRIBUTES.quarantineReason, reason, "quarantine-");
+  return setAside(record, quarantineQueueUrl, MESSAGE_ATTRIBUTES.quarantineReason, reason, DEDUPLICATION_PREFIX.quarantine);
 }
 
 /** Sends the record to the DLQ with a `dead-letter-reason`. */
 export function deadLetter(record: SQSRecord, reason: string, deadLetterQueueUrl: string): Promise<string> {
-  return setAside(record, deadLetterQueueUrl, MESSAGE_ATTRIBUTES.deadLetterReason, reason, DEAD_LETTER_DEDUPLICATION_PREFIX);
+  return setAside(record, deadLetterQueueUrl, MESSAGE_ATTRIBUTES.deadLetterReason, reason, DEDUPLICATION_PREFIX.deadLetter);
 }

@@ -38,7 +38,8 @@ export type Trust = { readonly trusted: TrustedFacts } | { readonly contradictio
 
 const forged = (why: string): Trust => ({ contradiction: `${FORGED_REASON_PREFIX}${why}` });
 
-function attribute(record: SQSRecord, name: string): string | undefined {
+/** The attribute's string value. */
+export function attribute(record: SQSRecord, name: string): string | undefined {
   return record.messageAttributes?.[name]?.stringValue;
 }
 

@@ -787,6 +787,14 @@ const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.
  * route of an API Gateway endpoint (a loop). A signed source whose target gets neither the
  * stack's own signature nor IAM authorization is a warning: anyone who finds that URL can post there.
  */
+/**
+ * Whether a target is the dummy application's route on the stack's own API (a path, query and
+ * fragment aside), which requires IAM: the forwarder signs its requests to it (SigV4).
+ */
+export function isApplicationRouteTarget(targetUrl: string, applicationRouteKey: string | undefined): boolean {
+  return targetUrl.startsWith("/") && applicationRouteKey !== undefined && targetUrl.split(/[?#]/)[0] === routeKeyPath(applicationRouteKey);
+}
+
 function checkAbsoluteTargets(sources: readonly ResolvedSource[], { problem, warn, applicationRouteKey }: SourceRules): void {
   const ingressPaths = new Map(sources.map((source) => [routeKeyPath(source.routeKey), source.name]));
   for (const source of sources) {
@@ -813,7 +821,7 @@ function checkAbsoluteTargets(sources: readonly ResolvedSource[], { problem, war
           );
         }
       }
-      const protectedRoute = onOwnApi && applicationRouteKey !== undefined && target.url.split(/[?#]/)[0] === routeKeyPath(applicationRouteKey);
+      const protectedRoute = isApplicationRouteTarget(target.url, applicationRouteKey);
       if (source.signature && !target.signingSecretParameter && !protectedRoute) {
         warn(
           `${setting} receives source ${source.name}'s verified webhooks with neither the stack's signature (signingSecretParameter) nor IAM authorization: anyone who finds ${target.url} can post forged ones to it directly`,

@@ -18,7 +18,15 @@ import { DeliveryDashboard } from "./constructs/delivery-dashboard";
 import { backstopReceiveCount } from "../../lambda/forwarder/contract";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { addMovedBlocks, pathInStack, pinnedName } from "./addresses";
-import { DEFAULT_SOURCE, groupRuleOf, ResolvedSettings, WebhookQueueSettings, resolveSettings, routeKeyPath } from "./settings";
+import {
+  DEFAULT_SOURCE,
+  groupRuleOf,
+  isApplicationRouteTarget,
+  ResolvedSettings,
+  WebhookQueueSettings,
+  resolveSettings,
+  routeKeyPath,
+} from "./settings";
 import { PROJECT_ROOT } from "../project";
 import { TERRAFORM_REQUIRED_VERSION } from "./provider-lines";
 import { renderTerraformAttributes, SingleFormatSynthesizer, unquoteDependsOn } from "./synthesis";
@@ -132,9 +140,9 @@ export class WebhookQueueStack extends TerraformStack {
 
     const apiEndpoint = this.existingApi.api.apiEndpoint;
     const functionName = `${prefix}-webhook-event-producer`;
-    // The stack's own routes that require IAM: their targets are signed with the forwarder's role.
+    // The stack's own route that requires IAM: its targets are signed with the forwarder's role.
     const application = resolved.application;
-    const iamPaths = application.enabled ? [routeKeyPath(application.routeKey)] : [];
+    const applicationRouteKey = application.enabled ? application.routeKey : undefined;
     const invokeArns = application.enabled ? [routeInvokeArn(this.existingApi.api.executionArn, application.routeKey)] : [];
     const forwarderSources: ForwarderSources = Object.fromEntries(
       sources.map((source) => [
@@ -145,7 +153,11 @@ export class WebhookQueueStack extends TerraformStack {
             Object.entries(source.targets).map(([name, target]) => [
               name,
               target.url.startsWith("/")
-                ? { ...target, url: `${apiEndpoint}${target.url}`, ...(iamPaths.includes(target.url.split(/[?#]/)[0]) && { awsIam: true }) }
+                ? {
+                    ...target,
+                    url: `${apiEndpoint}${target.url}`,
+                    ...(isApplicationRouteTarget(target.url, applicationRouteKey) && { awsIam: true }),
+                  }
                 : target,
             ]),
           ),
@@ -220,9 +232,9 @@ export class WebhookQueueStack extends TerraformStack {
         this.dashboard = new DeliveryDashboard(this, "dashboard", {
           dashboardName: `${prefix}-webhook-queue`,
           region,
-          queueName: `${prefix}-webhook-queue.fifo`,
-          deadLetterQueueName: `${prefix}-webhook-queue-dlq.fifo`,
-          quarantineQueueName: `${prefix}-webhook-quarantine.fifo`,
+          queueName: this.queues.queueName,
+          deadLetterQueueName: this.queues.deadLetterQueueName,
+          quarantineQueueName: this.quarantine.queueName,
           functionName,
           sources: Object.fromEntries(sources.map((source) => [source.name, Object.keys(source.targets)])),
         });

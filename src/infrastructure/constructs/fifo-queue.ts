@@ -2,6 +2,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { SQS_MESSAGE_SIZE } from "../provider-lines";
 
 export interface FifoQueueProps {
   /** Physical name without `.fifo`, e.g. `mz-dev-webhook-queue`; the DLQ adds `-dlq`. */
@@ -48,14 +49,19 @@ export class FifoQueue extends Construct {
   public readonly redriveAllowPolicy: SqsQueueRedriveAllowPolicy;
   /** The queue's ARN for policy documents (see `account`). */
   public readonly queueArn: string;
+  /** The physical names (`<queueName>.fifo`, `<queueName>-dlq.fifo`), known at synth. */
+  public readonly queueName: string;
+  public readonly deadLetterQueueName: string;
 
   constructor(scope: Construct, id: string, props: FifoQueueProps) {
     super(scope, id);
     const lifecycle = { preventDestroy: props.preventDestroy ?? true };
     // The same on both: whatever the queue holds can move to the DLQ.
-    const maxMessageSize = props.maxMessageSizeBytes ?? 262_144;
+    const maxMessageSize = props.maxMessageSizeBytes ?? SQS_MESSAGE_SIZE.classic;
+    this.queueName = `${props.queueName}.fifo`;
+    this.deadLetterQueueName = `${props.queueName}-dlq.fifo`;
     this.deadLetterQueue = new SqsQueue(this, "dead-letter-queue", {
-      name: `${props.queueName}-dlq.fifo`,
+      name: this.deadLetterQueueName,
       lifecycle,
       fifoQueue: true,
       maxMessageSize,
@@ -64,7 +70,7 @@ export class FifoQueue extends Construct {
     });
 
     this.queue = new SqsQueue(this, "queue", {
-      name: `${props.queueName}.fifo`,
+      name: this.queueName,
       lifecycle,
       fifoQueue: true,
       contentBasedDeduplication: true,
@@ -79,9 +85,7 @@ export class FifoQueue extends Construct {
     });
 
     this.queueArn =
-      props.account !== undefined && props.region !== undefined
-        ? `arn:aws:sqs:${props.region}:${props.account}:${props.queueName}.fifo`
-        : this.queue.arn;
+      props.account !== undefined && props.region !== undefined ? `arn:aws:sqs:${props.region}:${props.account}:${this.queueName}` : this.queue.arn;
 
     // A resource of its own: on the DLQ itself it would make a cycle with the queue's redrive policy.
     this.redriveAllowPolicy = new SqsQueueRedriveAllowPolicy(this, "redrive-allow-policy", {

@@ -1,6 +1,7 @@
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
+import { SQS_MESSAGE_SIZE } from "../provider-lines";
 
 export interface QuarantineQueueProps {
   /** Physical name without `.fifo`, e.g. `mz-dev-webhook-quarantine`. */
@@ -20,14 +21,17 @@ export interface QuarantineQueueProps {
  */
 export class QuarantineQueue extends Construct {
   public readonly queue: SqsQueue;
+  /** The physical name (`<queueName>.fifo`), known at synth. */
+  public readonly queueName: string;
 
   constructor(scope: Construct, id: string, props: QuarantineQueueProps) {
     super(scope, id);
+    this.queueName = `${props.queueName}.fifo`;
     this.queue = new SqsQueue(this, "queue", {
-      name: `${props.queueName}.fifo`,
+      name: this.queueName,
       lifecycle: { preventDestroy: props.preventDestroy ?? true },
       fifoQueue: true,
-      maxMessageSize: props.maxMessageSizeBytes ?? 262_144,
+      maxMessageSize: props.maxMessageSizeBytes ?? SQS_MESSAGE_SIZE.classic,
       messageRetentionSeconds: props.retentionSeconds ?? 1_209_600,
       sqsManagedSseEnabled: true,
       // No queue may make it its dead-letter queue: only the forwarder sends here.

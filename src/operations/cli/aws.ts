@@ -46,7 +46,7 @@ export function clientConfig(
   return { region, endpoint, ...(rehearsal && global.endpointUrl === undefined && { credentials: EMULATOR_CREDENTIALS }) };
 }
 
-export function createClients(
+function createClients(
   global: GlobalOptions,
   queueUrls: readonly (string | undefined)[],
   env: NodeJS.ProcessEnv = process.env,
@@ -190,9 +190,16 @@ function checkQuarantine(quarantine: QueueState, queue: QueueState | undefined):
  * both are known (even one the command does not use) and must be a pair (checkQueuePair).
  * The quarantine queue is known only from --quarantine-url or the stack's quarantine_url.
  */
-export async function openQueues(global: GlobalOptions, need: { queue: Need; dlq: Need; quarantine?: Need; pair?: boolean }): Promise<OpenQueues> {
+export async function openQueues(
+  global: GlobalOptions,
+  need: { queue: Need; dlq: Need; quarantine?: Need; pair?: boolean; heldGroups?: boolean },
+): Promise<OpenQueues> {
   const needQuarantine = need.quarantine ?? "unused";
-  const flagsMissing = !global.queueUrl || !global.dlqUrl || (needQuarantine !== "unused" && !global.quarantineUrl) || !global.heldGroupsTable;
+  const flagsMissing =
+    !global.queueUrl ||
+    !global.dlqUrl ||
+    (needQuarantine !== "unused" && !global.quarantineUrl) ||
+    (need.heldGroups === true && !global.heldGroupsTable);
   const found: FoundStack | undefined =
     global.stack && flagsMissing ? await findStack(global.stack, global.stacksDir, global.endpointUrl) : undefined;
   const outputs = found?.outputs ?? {};

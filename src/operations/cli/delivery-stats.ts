@@ -8,7 +8,7 @@ import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, MetricDataQ
 import { DELIVERY_COUNTS, DELIVERY_METRICS, METRIC_DIMENSIONS } from "../../../lambda/forwarder/contract";
 
 export const HOUR_SECONDS = 3600;
-export const BUCKET_SECONDS = 300;
+const BUCKET_SECONDS = 300;
 
 export interface SourceHour {
   readonly source: string;

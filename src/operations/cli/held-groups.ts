@@ -11,22 +11,9 @@
  */
 import { AttributeValue, DeleteItemCommand, DynamoDBClient, GetItemCommand, paginateScan, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { HELD_GROUP } from "../../../lambda/forwarder/contract";
-import { Hold, holdOf } from "../../../lambda/forwarder/held-groups";
+import { Hold, heldGroupKey as key, holdOf, isConditionFailure, namesIn } from "../../../lambda/forwarder/held-groups";
 
 export type { Hold } from "../../../lambda/forwarder/held-groups";
-
-const NAMES = Object.fromEntries(Object.values(HELD_GROUP).map((name) => [`#${name}`, name]));
-const key = (group: string): Record<string, AttributeValue> => ({ [HELD_GROUP.group]: { S: group } });
-
-function isConditionFailure(error: unknown): boolean {
-  return (error as Error)?.name === "ConditionalCheckFailedException";
-}
-
-/** The placeholders an expression uses (DynamoDB refuses unused ones). */
-function namesIn(...expressions: string[]): Record<string, string> {
-  const text = `${expressions.join(" ")} `;
-  return Object.fromEntries(Object.entries(NAMES).filter(([placeholder]) => new RegExp(`${placeholder}\\b`).test(text)));
-}
 
 /** The held groups of one table. */
 export class HeldGroups {

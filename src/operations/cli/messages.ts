@@ -3,8 +3,7 @@
  * receive order, the redrive filter, and the deduplication ID a redriven copy gets.
  */
 import type { Message } from "@aws-sdk/client-sqs";
-import { FORGED_REASON_PREFIX, mappedValue, MESSAGE_ATTRIBUTES } from "../../../lambda/forwarder/contract";
-import { terminalSafe } from "../shared/terminal-safe";
+import { FORGED_REASON_PREFIX, mappedValue, MESSAGE_ATTRIBUTES, REDRIVEN_DEDUPLICATION_PREFIX } from "../../../lambda/forwarder/contract";
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -132,14 +131,10 @@ export function skipReason(message: QueueMessage, filter: RedriveFilter): string
  * copy if the redrive came within 5 minutes of the original webhook.
  */
 export function redriveDeduplicationId(message: Pick<QueueMessage, "messageId">): string {
-  return `redrive-${message.messageId}`;
+  return `${REDRIVEN_DEDUPLICATION_PREFIX}${message.messageId}`;
 }
 
-/** A body on one line, every control escaped (terminalSafe), cut to `maxChars` (0: no limit). */
-export function bodyPreview(body: string, maxChars: number): string {
-  const oneLine = terminalSafe(body);
-  return maxChars > 0 && oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
-}
+export { bodyPreview } from "../shared/terminal-safe";
 
 /** What a script needs to know about a message (no receipt handle: it is useless after the command). */
 export function messageDocument(message: QueueMessage): Record<string, unknown> {

@@ -19,7 +19,7 @@ import { explainError } from "./errors";
 import { addGlobalOptions, readGlobalOptions } from "./options";
 import { CommandResult } from "./output";
 
-export const COMMANDS: readonly (CliCommand | CliCommandGroup)[] = [
+const COMMANDS: readonly (CliCommand | CliCommandGroup)[] = [
   statusCommand,
   peekCommand,
   redriveCommand,

@@ -9,7 +9,7 @@ import { EMULATOR_ENDPOINT_ENV } from "../../infrastructure/environments";
 import { EMULATOR_CREDENTIALS } from "./moto-server";
 
 /** What starts an emulator the stack can be planned and deployed against. */
-export const START_EMULATOR = "npm run emulator";
+const START_EMULATOR = "npm run emulator";
 
 export interface EmulatorTarget {
   /** Where the stack's AWS provider points, e.g. http://127.0.0.1:5000. */

@@ -16,6 +16,8 @@ interface EmfDirective {
 /** The metric data of one log line, by namespace; none when the line is no EMF document. */
 export function metricDataOf(line: string): Map<string, MetricDatum[]> {
   const data = new Map<string, MetricDatum[]>();
+  // Most lines are the function's own log: not parsed here for nothing.
+  if (!line.includes('"_aws"')) return data;
   let document: Record<string, unknown>;
   try {
     document = JSON.parse(line) as Record<string, unknown>;

@@ -342,6 +342,11 @@ async function deployedBundle(lambda: LambdaClient, functionName: string, name: 
   return deployedFunction;
 }
 
+/** A URL on the existing API's endpoint as the local gateway serves it; any other URL unchanged. */
+function onGateway(url: string, apiEndpoint: string, gatewayUrl: string): string {
+  return url.startsWith(apiEndpoint) ? `${gatewayUrl}${url.slice(apiEndpoint.length)}` : url;
+}
+
 /**
  * The forwarder's environment with the existing API's endpoint served by the local gateway
  * (as a hosts-file entry would), refused unless every target is then on 127.0.0.1: the
@@ -355,10 +360,7 @@ export function servedLocally(environment: Readonly<Record<string, string>>, api
       {
         ...source,
         targets: Object.fromEntries(
-          Object.entries(source.targets).map(([target, config]) => [
-            target,
-            { ...config, url: config.url.startsWith(apiEndpoint) ? `${gatewayUrl}${config.url.slice(apiEndpoint.length)}` : config.url },
-          ]),
+          Object.entries(source.targets).map(([target, config]) => [target, { ...config, url: onGateway(config.url, apiEndpoint, gatewayUrl) }]),
         ),
       },
     ]),
@@ -377,7 +379,7 @@ export function servedLocally(environment: Readonly<Record<string, string>>, api
 
 /** The stack's outputs as the rehearsal serves them: the API endpoint, and each source's URL, on the local gateway. */
 export function outputsServedLocally(outputs: StackOutputs, apiEndpoint: string, gatewayUrl: string): StackOutputs {
-  const local = (url: string) => (apiEndpoint && url.startsWith(apiEndpoint) ? `${gatewayUrl}${url.slice(apiEndpoint.length)}` : url);
+  const local = (url: string) => (apiEndpoint ? onGateway(url, apiEndpoint, gatewayUrl) : url);
   return {
     ...outputs,
     ...(outputs.apigateway_endpoint !== undefined && { apigateway_endpoint: local(outputs.apigateway_endpoint) }),

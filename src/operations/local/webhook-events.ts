@@ -12,19 +12,11 @@
  * record stays in the queue (retried) or was dead-lettered.
  */
 import type { SQSRecord } from "aws-lambda";
-import {
-  backoffSeconds,
-  FORWARDER_ENV,
-  isRedrivenCopy,
-  mappedValue,
-  MAX_VISIBILITY_SECONDS,
-  MESSAGE_ATTRIBUTES,
-  parseRetryPolicy,
-  RetryPolicy,
-} from "../../../lambda/forwarder/contract";
+import { FORWARDER_ENV, isRedrivenCopy, mappedValue, MESSAGE_ATTRIBUTES, parseRetryPolicy, RetryPolicy } from "../../../lambda/forwarder/contract";
+import { retryDecision } from "../../../lambda/forwarder/retry";
 import { sourceOfGroup, SourceTable, sourceTableOf } from "../../../lambda/forwarder/sources";
 import { webhookIdOfDeduplication } from "../../../lambda/forwarder/trust";
-import { terminalSafe } from "../shared/terminal-safe";
+import { bodyPreview, terminalSafe } from "../shared/terminal-safe";
 import type { SettledBatch } from "./event-source-mapping";
 import type { GatewayRequest } from "./gateway/server";
 
@@ -181,8 +173,10 @@ export class WebhookEvents {
   }
 
   /** What the application received: the body its delivered line shows. */
-  applicationReceived(webhookId: string | undefined, body: string): void {
+  applicationReceived(webhookId: string | undefined, received: string): void {
     if (webhookId === undefined) return;
+    // No line shows more of it (a body may be 1 MiB, and thousands are kept).
+    const body = received.slice(0, MAX_LINE_LENGTH);
     this.bodies.set(webhookId, body);
     if (this.bodies.size > PENDING_LIMIT) this.bodies.delete(this.bodies.keys().next().value as string);
     const waiting = this.waiting.get(webhookId);
@@ -317,16 +311,19 @@ export class WebhookEvents {
  * may lengthen it.
  */
 export function backoffRange(policy: RetryPolicy, receiveCount: number, ageSeconds: number): [number, number] {
-  const backoff = backoffSeconds(policy, receiveCount);
-  const remaining = Math.max(0, policy.maxAgeSeconds - (Number.isFinite(ageSeconds) ? ageSeconds : 0));
-  const seconds = (drawn: number) => Math.max(1, Math.ceil(Math.min(drawn, remaining, MAX_VISIBILITY_SECONDS)));
-  return [seconds(backoff / 2), seconds(backoff)];
+  const nowMs = (Number.isFinite(ageSeconds) ? ageSeconds : 0) * 1000;
+  // The forwarder's own rule at both ends of its jitter; past the budget, it would dead-letter.
+  const drawn = (random: number) => {
+    const decision = retryDecision({ receiveCount, sentAtMs: 0 }, { policy, nowMs, random: () => random });
+    return "retryInSeconds" in decision ? decision.retryInSeconds : 1;
+  };
+  return [drawn(0), drawn(1)];
 }
 
 /** `12:03:04 github:r4           webhook 7f3c2a…  delivered to application in 41 ms`, at most MAX_LINE_LENGTH long. */
 export function eventLine(time: string, group: string | undefined, webhookId: string | undefined, what: string): string {
-  const lane = fit(terminalSafe(group ?? "-"), GROUP_WIDTH).padEnd(GROUP_WIDTH);
-  return fit(`${time} ${lane} webhook ${shortId(webhookId).padEnd(ID_LENGTH + 1)}  ${terminalSafe(what)}`);
+  const lane = bodyPreview(group ?? "-", GROUP_WIDTH).padEnd(GROUP_WIDTH);
+  return bodyPreview(`${time} ${lane} webhook ${shortId(webhookId).padEnd(ID_LENGTH + 1)}  ${what}`, MAX_LINE_LENGTH);
 }
 
 /** The first characters of a webhook ID, enough to tell the lines of one webhook apart at a glance. */

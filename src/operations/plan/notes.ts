@@ -13,7 +13,7 @@
  * resumes it. Pure: no I/O.
  */
 import { classifyActions, record, ResourceChangeJson, unknownAt, valueAt } from "./plan-json";
-import { MAPPING_TYPE, QUEUE_TYPE, RETRY_POLICY_PATH, retryPolicyOf } from "./risks";
+import { FUNCTION_TYPE, MAPPING_TYPE, QUEUE_TYPE, RETRY_POLICY_PATH, retryPolicyOf } from "./risks";
 
 export type PlanNoteRule = "mapping-resumed" | "retry-policy-unknown" | "throughput-mode-changed";
 
@@ -37,7 +37,7 @@ export function findPlanNotes(resources: readonly ResourceChangeJson[]): PlanNot
     const action = classifyActions(resource.change.actions);
     if (action !== "update" && action !== "replace") continue;
     const before = retryPolicyOf(valueAt(resource.change.before, RETRY_POLICY_PATH));
-    if (resource.type === "aws_lambda_function" && before && unknownAt(resource.change.after_unknown, RETRY_POLICY_PATH)) {
+    if (resource.type === FUNCTION_TYPE && before && unknownAt(resource.change.after_unknown, RETRY_POLICY_PATH)) {
       notes.push({
         rule: "retry-policy-unknown",
         address: resource.address,

@@ -36,10 +36,10 @@ export const QUEUE_TYPE = "aws_sqs_queue";
 export const MAPPING_TYPE = "aws_lambda_event_source_mapping";
 export const LOG_GROUP_TYPE = "aws_cloudwatch_log_group";
 export const FUNCTION_TYPE = "aws_lambda_function";
-export const INTEGRATION_TYPE = "aws_apigatewayv2_integration";
-export const ROUTE_TYPE = "aws_apigatewayv2_route";
+const INTEGRATION_TYPE = "aws_apigatewayv2_integration";
+const ROUTE_TYPE = "aws_apigatewayv2_route";
 /** The integration subtype of a source's ingress: API Gateway writes the webhook into the queue. */
-export const QUEUE_INGRESS_SUBTYPE = "SQS-SendMessage";
+const QUEUE_INGRESS_SUBTYPE = "SQS-SendMessage";
 
 /** The flag that lets a finding through: queue loss and every other risk are accepted separately. */
 export type RiskFlag = "--allow-replace" | "--allow-risk";

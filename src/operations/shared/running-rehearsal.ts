@@ -47,7 +47,7 @@ export interface RehearsalEndpoints {
 }
 
 /** Whether a process with this pid runs (one of another user's counts). */
-export function processRuns(pid: number): boolean {
+function processRuns(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -25,3 +25,9 @@ export function terminalSafe(text: string): string {
 export function terminalSafeJson(value: unknown, space?: number): string {
   return JSON.stringify(value, null, space).replace(UNSAFE_IN_JSON, (char) => `\\u${hex(char, 4)}`);
 }
+
+/** Text on one line, every control escaped (terminalSafe), cut to `maxChars` with "…" (0: no limit). */
+export function bodyPreview(text: string, maxChars: number): string {
+  const oneLine = terminalSafe(text);
+  return maxChars > 0 && oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
+}

@@ -148,8 +148,7 @@ export function describeInstallation(installation: ProviderInstallation): string
 }
 
 /** Environment for a terraform (or cdktf CLI) child process. */
-export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const installation = chooseProviderInstallation(env);
+export function terraformEnv(env: NodeJS.ProcessEnv = process.env, installation = chooseProviderInstallation(env)): NodeJS.ProcessEnv {
   return {
     ...env,
     ...(installation.kind === "mirror" && {
@@ -220,12 +219,13 @@ export function providerHint(output: string): string {
 if (require.main === module) {
   const command = process.argv.slice(2);
   try {
-    const env = terraformEnv();
+    const installation = chooseProviderInstallation();
+    const env = terraformEnv(process.env, installation);
     if (command.length === 0) {
-      process.stderr.write(`providers: ${describeInstallation(chooseProviderInstallation())}\n`);
+      process.stderr.write(`providers: ${describeInstallation(installation)}\n`);
       if (env.TF_CLI_CONFIG_FILE && env.TF_CLI_CONFIG_FILE !== process.env.TF_CLI_CONFIG_FILE) process.stdout.write(`${env.TF_CLI_CONFIG_FILE}\n`);
     } else {
-      const cdktfLine = command[0] === "cdktf" ? cdktfCommandLine(command.slice(1), chooseProviderInstallation()) : undefined;
+      const cdktfLine = command[0] === "cdktf" ? cdktfCommandLine(command.slice(1), installation) : undefined;
       if (cdktfLine?.note) process.stderr.write(`${cdktfLine.note}\n`);
       run(command[0], cdktfLine?.args ?? command.slice(1), { env, inherit: true }).then(
         (result) => (process.exitCode = result.code),

@@ -21,7 +21,7 @@ interface DiscardOptions {
 }
 
 /** The dead letters a discard deletes: named by exactly one kind of filter; never a quarantined message (see `quarantine discard`). */
-export function discardFilter(values: Omit<DiscardOptions, "dryRun" | "yes">): RedriveFilter {
+function discardFilter(values: Omit<DiscardOptions, "dryRun" | "yes">): RedriveFilter {
   const given = [
     values.messageId.length > 0 && "--message-id",
     values.group.length > 0 && "--group",
@@ -66,7 +66,7 @@ export const discardCommand: CliCommand<DiscardOptions> = {
   },
   async run(global, values): Promise<CommandResult> {
     const filter = discardFilter(values);
-    const { clients, dlq, heldGroupsTable } = await openQueues(global, { queue: "unused", dlq: "required", pair: true });
+    const { clients, dlq, heldGroupsTable } = await openQueues(global, { queue: "unused", dlq: "required", pair: true, heldGroups: true });
     const holds = heldGroupsTable ? new HeldGroups(clients.dynamodb, heldGroupsTable) : undefined;
     return moveMessages({ clients, from: dlq!, filter, dryRun: values.dryRun, yes: values.yes, ...(holds && { holds }) });
   },

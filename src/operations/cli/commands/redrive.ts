@@ -12,7 +12,7 @@ import { DEFAULT_SOURCE_NAME, FILTERED_OUT, NOT_QUARANTINED, RedriveFilter, grou
 import { BODY_PREVIEW_CHARS, CommandResult, messageTable } from "../output";
 import { Hold, HeldGroups } from "../held-groups";
 import { RedriveReport, redriveMessages } from "../redrive";
-import { canAsk, confirm, endProgress, note, progress, watchInterrupts } from "../terminal";
+import { canAsk, confirm, endProgress, note, progress, sleep, watchInterrupts } from "../terminal";
 
 interface RedriveOptions {
   readonly group: string[];
@@ -267,7 +267,7 @@ async function releaseHolds(context: {
             `group ${group}: ${hold.copiesSent.length - unsettled} of ${hold.copiesSent.length} copies delivered; waiting before releasing it`,
           ),
         );
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
         continue;
       }
       const again = await context.pass({ ...request.filter, groups: new Set([group]), sources: new Set(), messageIds: new Set() }, 0);
@@ -347,7 +347,7 @@ export const redriveCommand: CliCommand<RedriveOptions> = {
 
   async run(global, values): Promise<CommandResult> {
     // Refuses a queue and a DLQ that are not a pair (swapped URLs, another queue's DLQ).
-    const { clients, queue, dlq, heldGroupsTable } = await openQueues(global, { queue: "required", dlq: "required", pair: true });
+    const { clients, queue, dlq, heldGroupsTable } = await openQueues(global, { queue: "required", dlq: "required", pair: true, heldGroups: true });
     return moveMessages({
       ...(heldGroupsTable && { holds: new HeldGroups(clients.dynamodb, heldGroupsTable) }),
       waitDeliveredSeconds: values.waitDelivered,

@@ -99,12 +99,12 @@ async function target(values: SendOptions, global: GlobalOptions): Promise<Targe
 }
 
 /** Where a signing secret may come from besides SSM: the environment. */
-export const SIGNING_SECRET_ENV = "WEBHOOK_QUEUE_SIGNING_SECRET";
+const SIGNING_SECRET_ENV = "WEBHOOK_QUEUE_SIGNING_SECRET";
 
 const SECRET_WAYS = `--secret-file FILE (or --secret-file - for stdin), the environment variable ${SIGNING_SECRET_ENV}, or --secret-parameter NAME (SSM)`;
 
 /** Refuses --secret without echoing its value. */
-export function refuseSecretOption(): never {
+function refuseSecretOption(): never {
   throw new UsageError(
     `--secret is refused: a secret on the command line shows in the process list and stays in the shell history. Give it with ${SECRET_WAYS}`,
   );

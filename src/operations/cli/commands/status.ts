@@ -11,7 +11,7 @@ import { queueNameOfUrl } from "../../shared/queue-pair";
 import { AwsClients, QueueState, openQueues } from "../aws";
 import { CliCommand } from "../command";
 import { explainError } from "../errors";
-import { EventSourceMappingState, listEventSourceMappings, polledLocallyText, stateText } from "../event-source-mappings";
+import { EventSourceMappingState, functionNameOfArn, listEventSourceMappings, polledLocallyText, stateText } from "../event-source-mappings";
 import { Hold, HeldGroups } from "../held-groups";
 import { DELIVERY_METRICS } from "../../../../lambda/forwarder/contract";
 import { formatMilliseconds, HOUR_SECONDS, lastHourBySource, SourceHour, sourcesWithMetrics, sparkline } from "../delivery-stats";
@@ -103,6 +103,7 @@ export const statusCommand: CliCommand = {
       queue: "optional",
       dlq: "optional",
       quarantine: "optional",
+      heldGroups: true,
     });
     const queues = [queue, dlq, quarantine].filter((q): q is QueueState => q !== undefined);
     const [ages, mappings, holds] = await Promise.all([
@@ -152,7 +153,7 @@ async function deliveriesLastHour(
 ): Promise<Deliveries | undefined> {
   const functionArn = mappings && !("error" in mappings) ? mappings.find((mapping) => mapping.functionArn)?.functionArn : undefined;
   if (!functionArn) return undefined;
-  const service = functionArn.split(":").pop()!;
+  const service = functionNameOfArn(functionArn);
   const now = new Date();
   try {
     const sources = await sourcesWithMetrics(clients.cloudwatch, service);

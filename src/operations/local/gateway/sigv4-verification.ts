@@ -25,7 +25,7 @@ export interface SignedRequest {
 export type SignatureCheck = { readonly valid: true; readonly accessKeyId: string } | { readonly valid: false; readonly why: string };
 
 /** API Gateway refuses a request signed longer ago (or later) than this. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+const MAX_CLOCK_SKEW_MS = 15 * 60_000;
 
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
