@@ -136,6 +136,23 @@ test("a command line without a command, or with a mistake, exits 2 with the reas
   }
 });
 
+test("whatever a failure or a result carries (a name, a URL, an AWS message) reaches the terminal escaped, line breaks kept", async () => {
+  const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const previous = process.env.WEBHOOK_QUEUE_STACKS_DIR;
+  process.env.WEBHOOK_QUEUE_STACKS_DIR = "/nonexistent-stacks";
+  try {
+    await expect(main(["--stack", "evil\u001b[2K\r\u009b", "peek"])).resolves.toBe(1);
+    const written = err.mock.calls.map((call) => String(call[0])).join("");
+    expect(written).toContain("stack evil\\x1b[2K\\r\\u009b not found");
+    // eslint-disable-next-line no-control-regex
+    expect(written.replace(/\n/g, "")).not.toMatch(/[\u0000-\u001f\u009b]/);
+  } finally {
+    if (previous === undefined) delete process.env.WEBHOOK_QUEUE_STACKS_DIR;
+    else process.env.WEBHOOK_QUEUE_STACKS_DIR = previous;
+    err.mockRestore();
+  }
+});
+
 test("numbers outside their range are usage errors naming the option, the value and the range", () => {
   const max = integerIn("max", 1, 10);
   expect(max("7")).toBe(7);

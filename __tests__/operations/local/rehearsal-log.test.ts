@@ -59,3 +59,21 @@ test("a function's JSON line is kept as it was written, `from` added in front; a
     expect(JSON.parse(fileLine("forwarder", text, AT))).toEqual({ timestamp: AT.toISOString(), from: "forwarder", message: text });
   }
 });
+
+test("what a webhook shaped reaches the terminal escaped (with --verbose too); the file keeps it as the function wrote it", () => {
+  const directory = join(scratch, "hostile");
+  const printed: string[] = [];
+  const opened = openRehearsalLog({ directory, verbose: true, print: (line) => printed.push(line), now: () => AT });
+  const logged = JSON.stringify({ level: "INFO", message: "webhook received", body: "ok\r\u001b[2Kforged\u009b\u202e" });
+  opened.log.detail("application", logged);
+  opened.log("app", "#1 delivered body=ok\r\u001b[2Kforged");
+  opened.close();
+  expect(printed).toEqual([
+    '[application] {"level":"INFO","message":"webhook received","body":"ok\\r\\u001b[2Kforged\\u009b\\u202e"}',
+    "[app] #1 delivered body=ok\\r\\x1b[2Kforged",
+  ]);
+  // eslint-disable-next-line no-control-regex
+  expect(printed.join("")).not.toMatch(/[\u0000-\u001f\u009b\u202e]/);
+  const entries = readFileSync(opened.file, "utf8").trimEnd().split("\n");
+  expect(JSON.parse(entries[0]).body).toBe("ok\r\u001b[2Kforged\u009b\u202e");
+});

@@ -262,6 +262,25 @@ test("a line is at most MAX_LINE_LENGTH long and shows what a request shaped esc
   expect(shortId("r4")).toBe("r4");
 });
 
+test("a refusal that echoes what the request carried (a group ID, an Authorization header) is shown escaped, and no longer than a line", () => {
+  const { events, lines } = rehearsal(SOURCES("http://127.0.0.1:1/hook"));
+  events.gatewayRequest({
+    method: "POST",
+    path: "/webhooks/github",
+    status: 400,
+    detail: `Value r4\u009b2K\u202e\r for parameter MessageGroupId is invalid ${"x".repeat(400)}`,
+  });
+  events.gatewayRequest({
+    method: "POST",
+    path: "/application-hook",
+    status: 403,
+    detail: "IAM authorization: unknown access key AKIA\u001b]52;c;ZXZpbA==\u0007",
+  });
+  expect(lines[0]).toMatch(/^12:03:04 POST \/webhooks\/github -> 400 \(Value r4\\u009b2K\\u202e\\r for parameter MessageGroupId is invalid x+…$/);
+  expect(lines[0]).toHaveLength(MAX_LINE_LENGTH);
+  expect(lines[1]).toBe("12:03:04 POST /application-hook -> 403 (IAM authorization: unknown access key AKIA\\x1b]52;c;ZXZpbA==\\x07)");
+});
+
 test("backoffRange: between half and all of the policy's backoff for that receive, within the budget left", () => {
   expect(backoffRange(POLICY, 1, 0)).toEqual([1, 1]);
   expect(backoffRange(POLICY, 2, 0)).toEqual([1, 2]);

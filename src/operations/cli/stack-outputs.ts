@@ -10,6 +10,7 @@ import { CommandError } from "../shared/run";
 import { readRunningRehearsal, RehearsalEndpoints } from "../shared/running-rehearsal";
 import { readStackOutputs as readOutputs, readSynthesizedStack, stackDirectory, StackOutputs } from "../shared/stack-files";
 import { CliError } from "./errors";
+import { note } from "./terminal";
 
 function existingStackDirectory(stack: string, stacksDir: string | undefined): string {
   const dir = stackDirectory(stack, stacksDir);
@@ -57,7 +58,7 @@ export async function findStack(
   stack: string,
   stacksDir: string | undefined,
   endpointUrl?: string,
-  notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  notice: (line: string) => void = note,
 ): Promise<FoundStack> {
   const rehearsal = readRunningRehearsal();
   if (rehearsal?.stack !== stack) return { outputs: await readStackOutputs(stack, stacksDir), directory: stackDirectory(stack, stacksDir) };

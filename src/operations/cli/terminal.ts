@@ -4,15 +4,20 @@
  */
 import { createInterface } from "node:readline";
 import { EXIT_INTERRUPTED } from "../shared/exit-codes";
+import { safeLines, terminalSafe } from "../shared/terminal-safe";
 
+/**
+ * Everything this module writes is escaped (../shared/terminal-safe.ts): a note or a question may
+ * carry what a message, a file or an AWS answer holds.
+ */
 export function note(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${safeLines(text)}\n`);
 }
 
 /** One progress line: rewritten in place on a terminal, one line each otherwise (logs, tests). */
 export function progress(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
-  else process.stderr.write(`${text}\n`);
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${terminalSafe(text)}`);
+  else process.stderr.write(`${terminalSafe(text)}\n`);
 }
 
 export function endProgress(): void {
@@ -28,7 +33,7 @@ export async function confirm(question: string): Promise<boolean> {
   try {
     const answer = await new Promise<string>((resolveAnswer) => {
       prompt.once("SIGINT", () => resolveAnswer("")); // Ctrl-C at the prompt means no
-      prompt.question(`${question} [y/N] `, resolveAnswer);
+      prompt.question(`${safeLines(question)} [y/N] `, resolveAnswer);
     });
     return /^y(es)?$/i.test(answer.trim());
   } finally {

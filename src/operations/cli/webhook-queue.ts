@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { parseCommandLine, UsageError } from "../shared/command-line";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
-import { terminalSafeJson } from "../shared/terminal-safe";
+import { safeLines, terminalSafeJson } from "../shared/terminal-safe";
 import { CliCommand, CliCommandGroup } from "./command";
 import { discardCommand } from "./commands/discard";
 import { pauseCommand, resumeCommand } from "./commands/pause";
@@ -73,12 +73,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const json = args.includes("--json");
   try {
     const result = await dispatch(args);
-    // What a message carries reaches the terminal only escaped (text: each command escapes it; JSON: here).
-    process.stdout.write(json ? `${terminalSafeJson(result.document, 2)}\n` : `${result.text}\n`);
+    // What a message, a file or an AWS answer carries reaches the terminal only escaped: here, whatever the command did.
+    process.stdout.write(json ? `${terminalSafeJson(result.document, 2)}\n` : `${safeLines(result.text)}\n`);
     return result.exitCode;
   } catch (error) {
     const failure = explainError(error);
-    process.stderr.write(`webhook-queue: ${failure.message}\n`);
+    process.stderr.write(`webhook-queue: ${safeLines(failure.message)}\n`);
     if (json) process.stdout.write(`${terminalSafeJson({ error: failure.message, exitCode: failure.exitCode }, 2)}\n`);
     return failure.exitCode;
   }

@@ -15,6 +15,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../shared/exit-codes";
 import { stackDirectory } from "../shared/stack-files";
 import { createExistingHttpApi } from "./deploy";
 import { startMotoServer } from "./moto-server";
+import { isLoopbackUrl } from "../shared/loopback";
 import { answers } from "./readiness";
 
 // The SDK's notice that its 2027 releases need Node 22 would interleave with the lines.
@@ -45,8 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const settings = resolveSettings(emulator(process.env));
   const endpoint = settings.emulator?.endpoint ?? "";
-  const url = new URL(endpoint);
-  if (url.protocol !== "http:" || !["127.0.0.1", "localhost"].includes(url.hostname) || url.port === "") {
+  if (!isLoopbackUrl(endpoint)) {
     process.stderr.write(
       `npm run emulator: ${EMULATOR_ENDPOINT_ENV}=${endpoint}: expected http://127.0.0.1:<port>, where it can start moto_server\n`,
     );
@@ -70,7 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
-  const moto = await startMotoServer({ port: Number(url.port) });
+  const moto = await startMotoServer({ port: Number(new URL(endpoint).port) });
   let stopping = false;
   const stopped = new Promise<void>((done) => {
     const stop = () => {

@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { safeLines } from "../shared/terminal-safe";
 
 export interface Log {
   /** A line for the operator: on the terminal, and in the log file. */
@@ -49,7 +50,8 @@ export function openRehearsalLog(options: RehearsalLogOptions): RehearsalLog {
   const write = (source: string, line: string) => {
     if (fd !== undefined) writeSync(fd, `${fileLine(source, line, now())}\n`);
   };
-  const tagged = (source: string, line: string) => (source === WEBHOOK_EVENTS ? line : `[${source}] ${line}`);
+  // Escaped for the terminal (the file keeps them as written): a webhook's body or headers reach the functions' logs.
+  const tagged = (source: string, line: string) => safeLines(source === WEBHOOK_EVENTS ? line : `[${source}] ${line}`);
   const log: Log = Object.assign(
     (source: string, line: string) => {
       write(source, line);

@@ -108,7 +108,8 @@ export class WebhookEvents {
     }
     if ((request.status >= 200 && request.status < 300) || request.status === 503) return;
     const detail = request.detail ? ` (${request.detail})` : "";
-    this.options.onLine(fit(`${this.time()} ${request.method} ${request.path} -> ${request.status}${detail}`));
+    // The detail may echo what the request carried (a group ID, an Authorization header): escaped, as every line here.
+    this.options.onLine(bodyPreview(`${this.time()} ${request.method} ${request.path} -> ${request.status}${detail}`, MAX_LINE_LENGTH));
   }
 
   /** A batch the mapping received, before the forwarder runs with it. */
@@ -331,10 +332,6 @@ export function shortId(webhookId: string | undefined): string {
   if (webhookId === undefined) return "?";
   const safe = terminalSafe(webhookId);
   return safe.length > ID_LENGTH ? `${safe.slice(0, ID_LENGTH)}…` : safe;
-}
-
-function fit(line: string, width = MAX_LINE_LENGTH): string {
-  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
 }
 
 function localTime(at: Date): string {

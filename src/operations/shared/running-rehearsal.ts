@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BUILD_DIR } from "../../project";
+import { isLoopbackUrl } from "./loopback";
 import { StackOutputs } from "./stack-files";
 
 /** Where `npm run local` writes endpoints.json and its logs. @default <project>/.build/local */
@@ -67,6 +68,23 @@ export function readRunningRehearsal(env: NodeJS.ProcessEnv = process.env): Rehe
   } catch {
     return undefined;
   }
-  const complete = typeof endpoints.moto === "string" && typeof endpoints.stack === "string" && typeof endpoints.outputs === "object";
-  return complete && processRuns(Number(endpoints.pid)) ? (endpoints as RehearsalEndpoints) : undefined;
+  const complete =
+    typeof endpoints.pid === "number" && typeof endpoints.stack === "string" && typeof endpoints.outputs === "object" && endpoints.outputs !== null;
+  // The CLI sends its calls, and `send` signed webhooks, where this file says: only ever to this machine.
+  return complete && onThisMachine(endpoints as RehearsalEndpoints) && processRuns(endpoints.pid!) ? (endpoints as RehearsalEndpoints) : undefined;
+}
+
+/**
+ * Every address in the file is a rehearsal's on this machine: moto_server, and any HTTP(S) URL
+ * anywhere in it (the queues' URLs, where the SDK sends SQS calls; the API endpoint and the sources'
+ * URLs, where `send` posts).
+ */
+function onThisMachine(endpoints: RehearsalEndpoints): boolean {
+  const urls: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === "string" && /^https?:/i.test(value)) urls.push(value);
+    else if (typeof value === "object" && value !== null) Object.values(value).forEach(collect);
+  };
+  collect(endpoints);
+  return isLoopbackUrl(endpoints.moto) && urls.every((url) => isLoopbackUrl(url, { path: true }));
 }

@@ -31,3 +31,8 @@ export function bodyPreview(text: string, maxChars: number): string {
   const oneLine = terminalSafe(text);
   return maxChars > 0 && oneLine.length > maxChars ? `${oneLine.slice(0, maxChars - 1)}…` : oneLine;
 }
+
+/** Text of several lines for a terminal: each line escaped (terminalSafe), the line breaks kept. */
+export function safeLines(text: string): string {
+  return text.split("\n").map(terminalSafe).join("\n");
+}
